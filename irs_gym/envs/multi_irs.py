@@ -1,0 +1,195 @@
+"""``irs_gym/MultiIRSDownlink-v0``: model 004 as a Gymnasium environment."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from irs_gym.envs.core import IRSEnv, IRSVectorEnv, ModelTask
+from irs_gym.models import multi_irs as model
+
+PRECODERS = ("action", "mmse")
+PHASE_ACTIONS = ("continuous", "discrete")
+
+
+class MultiIRSTask(ModelTask):
+    """Adapter of model 004; see :class:`MultiIRSDownlinkEnv` for the interface."""
+
+    config_cls = model.MultiIRSConfig
+    OPTIONS: ClassVar[dict[str, Any]] = {"precoder": None, "phase_action": "continuous"}
+    supports_markov = True
+    objective_unit = "bit/s/Hz"
+    objective_sense = "max"
+
+    def configure(self, precoder: str | None, phase_action: str) -> None:
+        cfg = self.config
+        if phase_action not in PHASE_ACTIONS:
+            raise ValueError(f"phase_action must be one of {PHASE_ACTIONS}, got {phase_action!r}")
+        if precoder is None:
+            precoder = "mmse" if phase_action == "discrete" else "action"
+        if precoder not in PRECODERS:
+            raise ValueError(f"precoder must be one of {PRECODERS}, got {precoder!r}")
+        if phase_action == "discrete":
+            if cfg.phase_levels < 2:
+                raise ValueError(
+                    f"phase_action='discrete' needs phase_levels >= 2, got {cfg.phase_levels}"
+                )
+            if precoder != "mmse":
+                raise ValueError(
+                    "phase_action='discrete' needs precoder='mmse' (a mixed "
+                    "discrete/continuous action space is not supported by SB3)"
+                )
+        self.precoder, self.phase_action = precoder, phase_action
+        M, n_w = cfg.total_elements, 2 * cfg.num_bs_antennas * cfg.num_users
+        if phase_action == "discrete":
+            self.action_space = spaces.MultiDiscrete(np.full(M, cfg.phase_levels))
+        else:
+            size = M + (n_w if precoder == "action" else 0)
+            self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
+        self.objective_name = "weighted_sum_rate" if cfg.objective == "wsr" else "weighted_min_rate"
+
+    def sample(self, rng):
+        return model.sample_scenario(self.config, rng)
+
+    def evolve(self, scenario, rng):
+        return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])
+
+    def channel_features(self, scenario) -> np.ndarray:
+        return model.observation(self.config, scenario)
+
+    def channel_feature_size(self) -> int:
+        return model.observation_size(self.config)
+
+    def decode(self, action: np.ndarray, scenario) -> model.MultiIRSDecision:
+        cfg = self.config
+        M, n_t, K = cfg.total_elements, cfg.num_bs_antennas, cfg.num_users
+        if self.phase_action == "discrete":
+            theta = np.exp(2j * np.pi * action / cfg.phase_levels)
+        else:
+            theta = model.quantize_phases(np.exp(1j * np.pi * action[..., :M]), cfg.phase_levels)
+        if self.precoder == "mmse":
+            hbar = model.effective_channel(model.normalized(cfg, scenario), theta)
+            W = model.mmse_precoder(hbar, cfg.tx_power_w)
+        else:
+            n = n_t * K
+            flat = action[..., M : M + n] + 1j * action[..., M + n : M + 2 * n]
+            W = model.scale_to_power(flat.reshape(*flat.shape[:-1], n_t, K), cfg.tx_power_w)
+        return model.MultiIRSDecision(theta, W)
+
+    def encode(self, decision: model.MultiIRSDecision) -> np.ndarray:
+        cfg = self.config
+        angle = np.angle(decision.theta)
+        if self.phase_action == "discrete":
+            levels = cfg.phase_levels
+            return (np.round(angle * levels / (2 * np.pi)) % levels).astype(np.int64)
+        parts = [angle / np.pi]
+        if self.precoder == "action":
+            W = decision.W.reshape(*decision.W.shape[:-2], -1)
+            peak = np.maximum(np.abs(W.real).max(axis=-1), np.abs(W.imag).max(axis=-1))
+            peak = np.where(peak > 0, peak, 1.0)[..., None]
+            parts += [W.real / peak, W.imag / peak]
+        return np.clip(np.concatenate(parts, axis=-1), -1.0, 1.0).astype(np.float32)
+
+    def default_decision(self, scenario) -> model.MultiIRSDecision:
+        return model.default_decision(self.config, scenario)
+
+    def score(self, scenario, decision) -> dict[str, np.ndarray]:
+        return model.metrics(self.config, scenario, decision)
+
+    def info_keys(self) -> tuple[str, ...]:
+        return ("wsr_bps_hz", "min_rate_bps_hz", "rate_bps_hz", "power_w")
+
+
+class MultiIRSDownlinkEnv(IRSEnv):
+    """Multi-IRS multi-user MISO downlink (model 004, Zhang et al., arXiv:2201.09031).
+
+    ## Description
+
+    A BS with ``num_bs_antennas`` (N_t) antennas serves ``num_users`` (K) single-antenna users
+    through ``num_irs`` (L) IRSs of ``num_elements`` elements each (M in total), with no direct
+    link. The agent chooses the stacked IRS phases theta and, by default, the precoder W; the
+    reward is the paper's objective: the weighted sum rate (``objective="wsr"``, problem P1)
+    or the weighted minimum rate (``objective="min_rate"``, P6). Channels are Saleh-Valenzuela
+    with free-space path loss at 3 GHz (spec ``004-multi-irs-manifold.md``, sections 1-3, 8).
+
+    ## Action Space
+
+    Default ``Box(-1, 1, (M + 2 N_t K,), float32)``:
+
+    | index | meaning | decoded as | unit |
+    |---|---|---|---|
+    | 0 .. M-1 | phase of element m (IRS1, IRS2, ...) | theta_m = exp(j pi a_m) [1] | rad/pi |
+    | M .. M+N_tK-1 | Re W[n, k] (row-major, n antenna, k user) | W = sqrt(P) A / ||A||_F | - |
+    | M+N_tK .. M+2N_tK-1 | Im W[n, k] | (same) | - |
+
+    [1] rounded to the nearest of Q levels when ``phase_levels`` = Q > 0.
+
+    So every action is feasible: unit-modulus (or on-grid) phases, ``||W||_F^2 = P``. The
+    encoder divides W by its largest real/imaginary entry, so ``decode(encode(d)) = d`` for
+    every decision at full power (all solvers' outputs). ``precoder="mmse"`` drops the W part:
+    W is the MMSE precoder (spec (51)) for the chosen phases. ``phase_action="discrete"``
+    (needs ``phase_levels`` >= 2 and ``precoder="mmse"``) uses ``MultiDiscrete([Q] * M)``,
+    theta_m = exp(j 2 pi q_m / Q).
+
+    ## Observation Space
+
+    ``Box(-inf, inf, (D,), float32)``, the channels the optimisers use, each block scaled by the
+    square root of its path gain at the nominal distance (unit mean power):
+
+    | index | meaning | unit |
+    |---|---|---|
+    | 0 .. MN_t-1 | Re G[m, n], BS -> IRS (stacked), / sqrt(PL(d_BS,IRS_l)) | - |
+    | MN_t .. 2MN_t-1 | Im G[m, n] | - |
+    | 2MN_t .. 2MN_t+KM-1 | Re h[k, m], IRS -> user k, / sqrt(PL(d_IRS_l, centre)) | - |
+    | .. +KM | Im h[k, m] | - |
+    | .. +2 M_2 M_1 | Re, Im S (IRS1 -> IRS2), only with ``inter_irs=True`` | - |
+    | static mode: next A entries | last action (in [-1, 1]; discrete: 2q/(Q-1) - 1) | - |
+    | static mode: last entry | last reward | bit/s/Hz |
+
+    ## Rewards
+
+    The objective in bit/s/Hz (WSR or weighted min rate) of the decision just applied; no
+    penalty is needed because the codec only produces feasible decisions.
+
+    ## Starting State
+
+    ``reset`` draws user positions (disc of radius 10 m around (60, 0, 0) m), SV path gains
+    and angles, and blockage. ``info`` at reset scores DOMALO's initial point (theta = 1, MRT
+    at full power).
+
+    ## Episode End
+
+    Never terminates; truncated after ``max_episode_steps`` (50 by registration).
+    ``channel_mode="iid"`` draws a new realisation after every step, ``"static"`` keeps one per
+    episode, ``"markov"`` evolves every SV path gain as a Gauss-Markov process with ``rho``.
+
+    ## Info
+
+    ``objective`` (bit/s/Hz), ``objective_name`` (``weighted_sum_rate`` or
+    ``weighted_min_rate``), ``objective_unit``, ``objective_sense`` (``"max"``), ``feasible``,
+    ``constraint_violation``, ``wsr_bps_hz``, ``min_rate_bps_hz``, ``rate_bps_hz`` (per user),
+    ``power_w``.
+
+    ## Arguments
+
+    Every field of :class:`irs_gym.models.multi_irs.MultiIRSConfig` (``num_bs_antennas``,
+    ``num_elements``, ``num_irs``, ``num_users``, ``tx_power_dbm``, ``noise_dbm``,
+    ``objective``, ``phase_levels``, ``inter_irs``, ``blockage_prob``, ...) plus
+    ``channel_mode`` (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]),
+    ``precoder`` (``"action"`` or ``"mmse"``), ``phase_action`` (``"continuous"`` or
+    ``"discrete"``). Unknown or out-of-range values raise ``ValueError``.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    task_cls = MultiIRSTask
+
+
+class MultiIRSDownlinkVectorEnv(IRSVectorEnv):
+    """Batched :class:`MultiIRSDownlinkEnv` (same arguments, plus ``num_envs``)."""
+
+    task_cls = MultiIRSTask
