@@ -34,28 +34,48 @@ def _ratio_parts(x: np.ndarray, noise: float):
     return np.diagonal(power), power.sum(axis=-1) + noise, x_kk
 
 
+def w_cost(Wb: np.ndarray, hbar: np.ndarray, wt: np.ndarray, noise: float) -> float:
+    """(12): -sum_k wt_k |hbar_k^H W e_k|^2 / (||hbar_k^H W||^2 + noise)."""
+    s, D, _ = _ratio_parts(hbar @ Wb, noise)
+    return -float(np.sum(wt * s / D))
+
+
+def w_egrad(Wb: np.ndarray, hbar: np.ndarray, wt: np.ndarray, noise: float) -> np.ndarray:
+    """(14): -2 sum_k wt_k [hbar_k x_kk e_k^T / D_k - s_k / D_k^2 hbar_k x_k,:] (2 df/dW*)."""
+    X = hbar @ Wb
+    s, D, x_kk = _ratio_parts(X, noise)
+    A = np.conj(hbar.T)  # column k = hbar_k
+    return -2.0 * (A * (wt * x_kk / D) - A @ ((wt * s / D**2)[:, None] * X))
+
+
+def theta_cost(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) -> float:
+    """(19) with x_kj = c_kj + theta^T d_kj and noise 1."""
+    s, D, _ = _ratio_parts(c + d @ tb, 1.0)
+    return -float(np.sum(wt * s / D))
+
+
+def theta_egrad(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    """(21): -2 sum_k wt_k [x_kk d_kk^* / D_k - s_k / D_k^2 sum_j x_kj d_kj^*] (2 df/dtheta*)."""
+    x = c + d @ tb
+    s, D, x_kk = _ratio_parts(x, 1.0)
+    coef = -(wt * s / D**2)[:, None] * x
+    coef[np.diag_indices_from(coef)] += wt * x_kk / D
+    return -2.0 * np.einsum("kj,kjm->m", coef, np.conj(d))
+
+
 def w_step(
     hbar: np.ndarray, W: np.ndarray, wt: np.ndarray, power: float, iterations: int
 ) -> np.ndarray:
-    """Spec 5.2: GCG on the complex sphere for W (||W||_F^2 = ``power``, noise 1).
-
-    ``hbar [K, N_t]`` (rows hbar_k^H, noise 1), ``wt [K]`` = omega (1 + alpha).
+    """Spec 5.2: GCG on the complex sphere for W_bar = W / sqrt(P) (noise 1, so the
+    normalised noise is 1/P). ``hbar [K, N_t]`` rows hbar_k^H, ``wt [K]`` = omega (1 + alpha).
     """
     noise = 1.0 / power
-    A = np.conj(hbar.T)  # column k = hbar_k
-
-    def cost(Wb: np.ndarray) -> float:
-        s, D, _ = _ratio_parts(hbar @ Wb, noise)
-        return -float(np.sum(wt * s / D))
-
-    def egrad(Wb: np.ndarray) -> np.ndarray:
-        # (14): -2 sum_k wt_k [hbar_k x_kk e_k^T / D_k - s_k / D_k^2 hbar_k x_k,:]
-        X = hbar @ Wb
-        s, D, x_kk = _ratio_parts(X, noise)
-        return -2.0 * (A * (wt * x_kk / D) - A @ ((wt * s / D**2)[:, None] * X))
-
     res = conjugate_gradient(
-        ComplexSphere, cost, egrad, W / math.sqrt(power), max_iterations=iterations
+        ComplexSphere,
+        lambda Wb: w_cost(Wb, hbar, wt, noise),
+        lambda Wb: w_egrad(Wb, hbar, wt, noise),
+        W / math.sqrt(power),
+        max_iterations=iterations,
     )
     return math.sqrt(power) * res.x
 
@@ -63,24 +83,14 @@ def w_step(
 def theta_step(
     c: np.ndarray, d: np.ndarray, theta_b: np.ndarray, wt: np.ndarray, iterations: int
 ) -> np.ndarray:
-    """Spec 5.3 / 5.7: GCG on the complex circle for one phase block, x_kj = c_kj + theta^T d_kj.
-
-    ``c [K, K]``, ``d [K, K, M_b]``, noise 1.
-    """
-
-    def cost(tb: np.ndarray) -> float:
-        s, D, _ = _ratio_parts(c + d @ tb, 1.0)
-        return -float(np.sum(wt * s / D))
-
-    def egrad(tb: np.ndarray) -> np.ndarray:
-        # (21): -2 sum_k wt_k [x_kk d_kk^* / D_k - s_k / D_k^2 sum_j x_kj d_kj^*]
-        x = c + d @ tb
-        s, D, x_kk = _ratio_parts(x, 1.0)
-        coef = -(wt * s / D**2)[:, None] * x
-        coef[np.diag_indices_from(coef)] += wt * x_kk / D
-        return -2.0 * np.einsum("kj,kjm->m", coef, np.conj(d))
-
-    return conjugate_gradient(ComplexCircle, cost, egrad, theta_b, max_iterations=iterations).x
+    """Spec 5.3 / 5.7: GCG on the complex circle for one phase block."""
+    return conjugate_gradient(
+        ComplexCircle,
+        lambda tb: theta_cost(tb, c, d, wt),
+        lambda tb: theta_egrad(tb, c, d, wt),
+        theta_b,
+        max_iterations=iterations,
+    ).x
 
 
 def phase_blocks(config: model.MultiIRSConfig) -> list[slice | None]:

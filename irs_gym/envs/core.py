@@ -31,6 +31,11 @@ from irs_gym.models.tree import tree_assign, tree_index, tree_stack
 
 CHANNEL_MODES = ("iid", "static", "markov")
 
+#: Observation bound: the largest finite float32. Gymnasium's ``check_env`` warns on infinite
+#: Box bounds; observations are clipped to this range before the float32 cast, which changes
+#: no representable value (anything larger would otherwise become inf).
+OBS_BOUND = float(np.finfo(np.float32).max)
+
 
 class ModelTask:
     """Base class of the per-model adapters.
@@ -120,7 +125,7 @@ class ModelTask:
 
     @property
     def observation_space(self) -> spaces.Box:
-        return spaces.Box(-np.inf, np.inf, (self.observation_size,), np.float32)
+        return spaces.Box(-OBS_BOUND, OBS_BOUND, (self.observation_size,), np.float32)
 
     def check_action(self, action: Any, batch: tuple[int, ...] = ()) -> np.ndarray:
         """Validate shape and finiteness; returns float64 (Box) or int64 (discrete)."""
@@ -166,7 +171,7 @@ class ModelTask:
                 ],
                 axis=-1,
             )
-        return feats.astype(np.float32)
+        return np.clip(feats, -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
     def contract_info(self, m: dict[str, np.ndarray]) -> dict[str, Any]:
         """The info dict of one unbatched step (contract keys first)."""

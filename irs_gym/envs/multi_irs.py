@@ -135,8 +135,9 @@ class MultiIRSDownlinkEnv(IRSEnv):
 
     ## Observation Space
 
-    ``Box(-inf, inf, (D,), float32)``, the channels the optimisers use, each block scaled by the
-    square root of its path gain at the nominal distance (unit mean power):
+    ``Box(-F, F, (D,), float32)`` with F the largest finite float32 (finite bounds, as
+    ``check_env`` asks), the channels the optimisers use, each block scaled by the square root
+    of its path gain at the nominal distance (unit mean power):
 
     | index | meaning | unit |
     |---|---|---|

@@ -1,0 +1,126 @@
+"""DOMALO (spec 004 section 5) and the random + MMSE benchmark."""
+
+import math
+
+import numpy as np
+import pytest
+
+from baselines import for_env
+from baselines.manifold import ComplexCircle, ComplexSphere
+from baselines.multi_irs import Domalo, RandomPhasesMMSE
+from baselines.multi_irs import domalo as dm
+from irs_gym.models import multi_irs as m
+
+ENV_ID = "irs_gym/MultiIRSDownlink-v0"
+SMALL = dict(num_bs_antennas=8, num_elements=8, num_irs=2, num_users=3)
+
+
+def crandn(rng, *shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def directional_fd(f, x, v, t=1e-6):
+    return (f(x + t * v) - f(x - t * v)) / (2 * t)
+
+
+def test_w_gradient_matches_finite_differences(rng):
+    hbar = crandn(rng, 3, 8)
+    wt = rng.random(3) + 0.5
+    Wb = crandn(rng, 8, 3)
+    Wb /= np.linalg.norm(Wb)
+    noise = 0.3
+    g = dm.w_egrad(Wb, hbar, wt, noise)
+    for _ in range(3):
+        V = crandn(rng, 8, 3)
+        fd = directional_fd(lambda X: dm.w_cost(X, hbar, wt, noise), Wb, V)
+        np.testing.assert_allclose(np.real(np.vdot(g, V)), fd, rtol=1e-6)
+        # Riemannian gradient along a tangent direction
+        Vt = ComplexSphere.project(Wb, V)
+        np.testing.assert_allclose(np.real(np.vdot(ComplexSphere.project(Wb, g), Vt)),
+                                   directional_fd(lambda X: dm.w_cost(X, hbar, wt, noise),
+                                                  Wb, Vt), rtol=1e-6)
+
+
+def test_theta_gradient_matches_finite_differences(rng):
+    c = crandn(rng, 3, 3)
+    d = crandn(rng, 3, 3, 10)
+    wt = rng.random(3) + 0.5
+    theta = np.exp(2j * np.pi * rng.random(10))
+    g = dm.theta_egrad(theta, c, d, wt)
+    for _ in range(3):
+        v = crandn(rng, 10)
+        fd = directional_fd(lambda t: dm.theta_cost(t, c, d, wt), theta, v)
+        np.testing.assert_allclose(np.real(np.vdot(g, v)), fd, rtol=1e-6)
+        vt = ComplexCircle.project(theta, v)
+        np.testing.assert_allclose(
+            np.real(np.vdot(ComplexCircle.project(theta, g), vt)),
+            directional_fd(lambda t: dm.theta_cost(t, c, d, wt), theta, vt), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"inter_irs": True}, {"weights": (1.0, 2.0, 0.5)}])
+def test_wsr_history_non_decreasing(kwargs):
+    cfg = m.MultiIRSConfig(**SMALL, **kwargs)
+    for seed in range(3):
+        scen = m.sample_scenario(cfg, np.random.default_rng(seed))
+        sol = Domalo().solve(scen, cfg)
+        assert np.all(np.diff(sol.history) >= -1e-9 * np.abs(sol.history[1:])), sol.history
+        assert sol.history[-1] > sol.history[0]
+        assert sol.status in ("converged", "max_iterations")
+        np.testing.assert_allclose(sol.objective, max(sol.history), rtol=1e-10)
+
+
+def test_single_user_single_irs_reaches_closed_form():
+    """K = 1, L = 1 and a single-path (rank-one) BS-IRS channel G = s u v^H: the optimum is MRT
+    with coherent phases, SNR* = P s^2 (sum_m |h_m| |u_m|)^2 / sigma^2."""
+    cfg = m.MultiIRSConfig(num_bs_antennas=8, num_elements=16, num_irs=1, num_users=1,
+                           num_nlos_paths=0, tx_power_dbm=30)
+    for seed in range(3):
+        scen = m.sample_scenario(cfg, np.random.default_rng(seed))
+        U, s, _ = np.linalg.svd(scen.G)
+        snr_opt = cfg.tx_power_w * s[0] ** 2 * np.sum(np.abs(scen.h[0]) * np.abs(U[:, 0])) ** 2
+        snr_opt /= cfg.noise_w
+        tight = Domalo(max_outer=100, tol=1e-12).solve(scen, cfg)
+        np.testing.assert_allclose(tight.objective, math.log2(1 + snr_opt), rtol=1e-6)
+        # the default stopping rule (relative WSR change 1e-4) lands close to it
+        np.testing.assert_allclose(Domalo().solve(scen, cfg).objective, math.log2(1 + snr_opt),
+                                   rtol=1e-3)
+
+
+def test_beats_random_phases_on_average():
+    cfg = m.MultiIRSConfig()
+    ours, bench = [], []
+    for seed in range(4):
+        scen = m.sample_scenario(cfg, np.random.default_rng(100 + seed))
+        ours.append(Domalo().solve(scen, cfg).objective)
+        bench.append(RandomPhasesMMSE().solve(scen, cfg, rng=np.random.default_rng(seed)).objective)
+    assert np.mean(ours) > 2 * np.mean(bench)
+
+
+def test_quantised_decisions_on_grid_and_feasible():
+    cfg = m.MultiIRSConfig(**SMALL, phase_levels=4)
+    scen = m.sample_scenario(cfg, np.random.default_rng(3))
+    for solver in (Domalo(), RandomPhasesMMSE()):
+        sol = solver.solve(scen, cfg)
+        out = m.metrics(cfg, scen, sol.decision)
+        assert out["feasible"], solver.name
+        np.testing.assert_allclose(sol.decision.theta, m.quantize_phases(sol.decision.theta, 4),
+                                   atol=1e-12)
+        np.testing.assert_allclose(out["power_w"], cfg.tx_power_w, rtol=1e-9)
+
+
+def test_iteration_cap_is_a_status_not_an_error():
+    cfg = m.MultiIRSConfig(**SMALL)
+    scen = m.sample_scenario(cfg, np.random.default_rng(0))
+    sol = Domalo(max_outer=1).solve(scen, cfg)
+    assert sol.status == "max_iterations" and len(sol.history) == 2 and sol.seconds > 0
+
+
+def test_registry_roles_follow_objective():
+    solvers = for_env(ENV_ID)
+    assert solvers["domalo"].role == "reference"
+    assert solvers["random_mmse"].role == "benchmark"
+    assert for_env(ENV_ID, objective="min_rate")["domalo"].role == "benchmark"
+    with pytest.raises(ValueError, match="init"):
+        Domalo(init="zeros")
+    with pytest.raises(ValueError, match="no baselines"):
+        for_env("irs_gym/Nope-v0")
