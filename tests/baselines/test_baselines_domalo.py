@@ -7,8 +7,9 @@ import pytest
 
 from baselines import for_env
 from baselines.manifold import ComplexCircle, ComplexSphere
-from baselines.multi_irs import Domalo, RandomPhasesMMSE
+from baselines.multi_irs import Domalo, RandomPhasesMMSE, SDomalo
 from baselines.multi_irs import domalo as dm
+from baselines.multi_irs import sdomalo as sd
 from irs_gym.models import multi_irs as m
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
@@ -119,8 +120,59 @@ def test_registry_roles_follow_objective():
     solvers = for_env(ENV_ID)
     assert solvers["domalo"].role == "reference"
     assert solvers["random_mmse"].role == "benchmark"
-    assert for_env(ENV_ID, objective="min_rate")["domalo"].role == "benchmark"
+    assert solvers["sdomalo"].role == "benchmark"
+    min_rate = for_env(ENV_ID, objective="min_rate")
+    assert min_rate["domalo"].role == "benchmark" and min_rate["sdomalo"].role == "reference"
     with pytest.raises(ValueError, match="init"):
         Domalo(init="zeros")
     with pytest.raises(ValueError, match="no baselines"):
         for_env("irs_gym/Nope-v0")
+
+
+# S-DOMALO (spec 6) -------------------------------------------------------------------------
+def test_smoothed_min_bounds(rng):
+    """min f - mu ln K <= F_mu <= min f (37)."""
+    for mu in (1e-3, 0.1, 10.0):
+        f = rng.standard_normal(5) * 3
+        F = sd.smoothed_min(f, mu)
+        assert f.min() - mu * math.log(5) - 1e-12 <= F <= f.min() + 1e-12
+
+
+def test_smoothed_gradients_match_finite_differences(rng):
+    hbar = crandn(rng, 3, 6)
+    target = rng.random(3) + 0.2
+    Wb = crandn(rng, 6, 3)
+    Wb /= np.linalg.norm(Wb)
+    g = sd.w_egrad(Wb, hbar, target, 2.0, 0.7)
+    V = crandn(rng, 6, 3)
+    fd = directional_fd(lambda X: sd.w_cost(X, hbar, target, 2.0, 0.7), Wb, V)
+    np.testing.assert_allclose(np.real(np.vdot(g, V)), fd, rtol=1e-6)
+    c, d = crandn(rng, 3, 3), crandn(rng, 3, 3, 7)
+    theta = np.exp(2j * np.pi * rng.random(7))
+    g = sd.theta_egrad(theta, c, d, target, 0.7)
+    v = crandn(rng, 7)
+    fd = directional_fd(lambda t: sd.theta_cost(t, c, d, target, 0.7), theta, v)
+    np.testing.assert_allclose(np.real(np.vdot(g, v)), fd, rtol=1e-6)
+
+
+def test_redundancy_sign_is_the_sinr_test(rng):
+    x = crandn(rng, 4, 4)
+    gamma = m.sinr_from_gains(x)
+    for lam in (0.5 * gamma.min(), 2 * gamma.max()):
+        f = sd.redundancy(x, np.full(4, lam))
+        np.testing.assert_array_equal(f >= 0, gamma >= lam)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"inter_irs": True}, {"phase_levels": 4}])
+def test_sdomalo_min_rate_non_decreasing_and_beats_others(kwargs):
+    cfg = m.MultiIRSConfig(**SMALL, objective="min_rate", **kwargs)
+    ours, others = [], []
+    for seed in range(3):
+        scen = m.sample_scenario(cfg, np.random.default_rng(seed))
+        sol = SDomalo(max_outer=10).solve(scen, cfg)
+        assert np.all(np.diff(sol.history) >= -1e-12), sol.history
+        assert m.metrics(cfg, scen, sol.decision)["feasible"]
+        ours.append(sol.objective)
+        others.append(max(Domalo().solve(scen, cfg).objective,
+                          RandomPhasesMMSE().solve(scen, cfg).objective))
+    assert np.mean(ours) > np.mean(others)
