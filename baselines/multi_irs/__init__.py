@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from baselines.core import Solver, register
+from baselines.multi_irs.alternating import AlternatingSolver, Domalo, SDomalo, paper_benchmarks
 from baselines.multi_irs.benchmarks import RandomPhasesMMSE
-from baselines.multi_irs.domalo import Domalo
-from baselines.multi_irs.sdomalo import SDomalo
 from irs_gym.models.multi_irs import MultiIRSConfig
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
@@ -13,15 +12,23 @@ ENV_ID = "irs_gym/MultiIRSDownlink-v0"
 
 def solvers(config: MultiIRSConfig) -> dict[str, Solver]:
     """The reference follows the objective: DOMALO for the WSR, S-DOMALO for the min rate;
-    the other one is then a benchmark."""
+    the other one is then a benchmark, as are the section-7 schemes for that objective."""
     wsr = config.objective == "wsr"
     return {
         "domalo": Domalo(role="reference" if wsr else "benchmark"),
         "sdomalo": SDomalo(role="benchmark" if wsr else "reference"),
+        **paper_benchmarks(config.objective),
         "random_mmse": RandomPhasesMMSE(),
     }
 
 
 register(ENV_ID, solvers)
 
-__all__ = ["Domalo", "RandomPhasesMMSE", "SDomalo", "solvers"]
+__all__ = [
+    "AlternatingSolver",
+    "Domalo",
+    "RandomPhasesMMSE",
+    "SDomalo",
+    "paper_benchmarks",
+    "solvers",
+]

@@ -1,4 +1,4 @@
-r"""DOMALO (spec 004 section 5, Algorithm 2): FP + Riemannian CG for the WSR problem P1.
+r"""DOMALO's steps (spec 004 section 5): FP + Riemannian CG for the WSR problem P1.
 
 Per outer iteration t:
 
@@ -11,9 +11,9 @@ Per outer iteration t:
 (e) the WSR, recorded in ``history``.
 
 Each of (a)-(c) does not decrease the FP surrogate, whose value at alpha = gamma is the WSR,
-so ``history`` is non-decreasing for continuous phases. Everything runs on noise-normalised
-channels (h <- h / sigma, noise 1; W keeps its units). The solver returns the best iterate; with
-quantisation (which can lower the WSR in a step) that is not always the last one.
+so the WSR is non-decreasing for continuous phases. Everything runs on noise-normalised
+channels (h <- h / sigma, noise 1; W keeps its units). The outer loop lives in
+:mod:`baselines.multi_irs.alternating`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 
-from baselines.core import Solution, Solver
 from baselines.manifold import ComplexCircle, ComplexSphere, conjugate_gradient
 from irs_gym.models import multi_irs as model
 
@@ -98,85 +97,19 @@ def phase_blocks(config: model.MultiIRSConfig) -> list[slice | None]:
     return list(config.irs_slices[:2]) if config.inter_irs else [None]
 
 
-class Domalo(Solver):
-    """DOMALO, the reference solver of ``MultiIRSDownlink-v0`` for ``objective="wsr"``.
-
-    Args:
-        max_outer: T_max outer iterations (spec default 30).
-        w_iterations, theta_iterations: I_W and I_theta GCG iterations per step (20).
-        tol: relative WSR change that stops the outer loop (1e-4).
-        init: ``"ones"`` (spec 5.5: theta^0 = 1) or ``"random"`` phases; W^0 is MRT.
-        role: ``"reference"`` for the WSR objective; the registry sets ``"benchmark"`` when
-            the env's objective is the min rate, which DOMALO does not optimise.
-    """
-
-    name = "domalo"
-    role = "reference"
-
-    def __init__(
-        self,
-        max_outer: int = 30,
-        w_iterations: int = 20,
-        theta_iterations: int = 20,
-        tol: float = 1e-4,
-        init: str = "ones",
-        role: str = "reference",
-    ) -> None:
-        if init not in ("ones", "random"):
-            raise ValueError(f"init must be 'ones' or 'random', got {init!r}")
-        for name, v in (
-            ("max_outer", max_outer),
-            ("w_iterations", w_iterations),
-            ("theta_iterations", theta_iterations),
-        ):
-            if not (isinstance(v, int) and v >= 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        self.max_outer, self.tol, self.init = max_outer, tol, init
-        self.w_iterations, self.theta_iterations = w_iterations, theta_iterations
-        self.role = role  # type: ignore[misc]
-
-    def _solve(
-        self,
-        scenario: model.MultiIRSScenario,
-        config: model.MultiIRSConfig,
-        rng: np.random.Generator,
-    ) -> Solution:
-        ch = model.normalized(config, scenario)
-        power = config.tx_power_w
-        omega = config.weights_array
-        M = config.total_elements
-        theta = (
-            np.ones(M, dtype=complex) if self.init == "ones" else np.exp(2j * np.pi * rng.random(M))
-        )
-        theta = model.quantize_phases(theta, config.phase_levels)
-        W = model.mrt_precoder(model.effective_channel(ch, theta), power)
-
-        def wsr_of(theta: np.ndarray, W: np.ndarray) -> tuple[float, np.ndarray]:
-            gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
-            return float(np.sum(omega * np.log2(1.0 + gamma))), gamma
-
-        value, gamma = wsr_of(theta, W)
-        history = [value]
-        best = (value, theta, W)
-        status = "max_iterations"
-        for _ in range(self.max_outer):
-            wt = omega * (1.0 + gamma)  # (9): alpha = gamma
-            W = w_step(model.effective_channel(ch, theta), W, wt, power, self.w_iterations)
-            for block in phase_blocks(config):
-                c, d = model.affine_terms(ch, theta, W, block)
-                sl = slice(None) if block is None else block
-                theta = theta.copy()
-                theta[sl] = theta_step(c, d, theta[sl], wt, self.theta_iterations)
-            theta = model.quantize_phases(theta, config.phase_levels)
-            previous = value
-            value, gamma = wsr_of(theta, W)
-            history.append(value)
-            if value > best[0]:
-                best = (value, theta, W)
-            if abs(value - previous) <= self.tol * max(abs(previous), 1e-12):
-                status = "converged"
-                break
-        _, theta, W = best
-        decision = model.MultiIRSDecision(theta, W)
-        objective = float(model.metrics(config, scenario, decision)["objective"])
-        return Solution(decision, objective, status, history)
+def fp_theta_update(
+    ch: model.NormalizedChannels,
+    theta: np.ndarray,
+    W: np.ndarray,
+    wt: np.ndarray,
+    blocks: list[slice | None],
+    levels: int,
+    iterations: int,
+) -> np.ndarray:
+    """Step (c)+(d): the theta-step on each block in turn, then the Q-level quantiser."""
+    for block in blocks:
+        c, d = model.affine_terms(ch, theta, W, block)
+        sl = slice(None) if block is None else block
+        theta = theta.copy()
+        theta[sl] = theta_step(c, d, theta[sl], wt, iterations)
+    return model.quantize_phases(theta, levels)

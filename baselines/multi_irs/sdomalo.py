@@ -1,4 +1,4 @@
-r"""S-DOMALO (spec 004 section 6, Algorithm 3): weighted max-min rate (problem P6).
+r"""S-DOMALO's steps (spec 004 section 6, Algorithm 3): weighted max-min rate (problem P6).
 
 Dinkelbach-type parametric form (33)-(34): for a level lambda, user k's power redundancy is
 
@@ -13,7 +13,7 @@ otherwise the step is undone and its mu shrinks by ``shrink`` (floor ``mu_min``)
 and with it the weighted minimum rate in ``history``, never decreases.
 
 Quantised phases (5.6) are applied to each theta candidate before the acceptance test, which
-keeps lambda monotone there too.
+keeps lambda monotone there too. The outer loop lives in :mod:`baselines.multi_irs.alternating`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from functools import partial
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from baselines.core import Solution, Solver
 from baselines.manifold import ComplexCircle, ComplexSphere, conjugate_gradient
-from baselines.multi_irs.domalo import phase_blocks
 from irs_gym.models import multi_irs as model
+
+#: Remark 3: mu <- c mu after a rejected step, floored at MU_MIN after each outer iteration.
+SHRINK = 0.5
+MU_MIN = 1e-4
 
 
 def redundancy(x: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -80,118 +82,63 @@ def theta_egrad(
     return -2.0 * np.einsum("kj,kjm->m", coef, np.conj(d))
 
 
-class SDomalo(Solver):
-    """S-DOMALO, the reference solver of ``MultiIRSDownlink-v0`` for ``objective="min_rate"``.
+def level(hbar: np.ndarray, W: np.ndarray, omega: np.ndarray) -> float:
+    """lambda = min_k omega_k gamma_k."""
+    return float(np.min(omega * model.sinr_from_gains(hbar @ W)))
 
-    Args:
-        max_outer: N_max outer iterations (30).
-        w_iterations, theta_iterations: GCG iterations per step (20).
-        tol: stop when |lambda_n - lambda_{n-1}| <= tol * lambda_n (1e-4).
-        mu_scale: initial mu_W = mu_theta = mu_scale * max(1, mean_k |f_k|) (0.1).
-        shrink, mu_min: the mu schedule c = 0.5 and mu_min = 1e-4 (Remark 3).
-        role: ``"reference"`` for the min-rate objective, ``"benchmark"`` for the WSR.
-    """
 
-    name = "sdomalo"
-    role = "reference"
+def smooth_w_update(
+    hbar: np.ndarray,
+    W: np.ndarray,
+    lam: float,
+    omega: np.ndarray,
+    power: float,
+    mu: float,
+    iterations: int,
+) -> tuple[np.ndarray, float, float]:
+    """W-step 6.3 with the acceptance rule (41); returns (W, lambda, mu_W)."""
+    res = conjugate_gradient(
+        ComplexSphere,
+        partial(w_cost, hbar=hbar, target=lam / omega, power=power, mu=mu),
+        partial(w_egrad, hbar=hbar, target=lam / omega, power=power, mu=mu),
+        W / math.sqrt(power),
+        max_iterations=iterations,
+    )
+    W_new = math.sqrt(power) * res.x
+    lam_new = level(hbar, W_new, omega)
+    if lam_new >= lam:
+        return W_new, lam_new, mu
+    return W, lam, mu * SHRINK
 
-    def __init__(
-        self,
-        max_outer: int = 30,
-        w_iterations: int = 20,
-        theta_iterations: int = 20,
-        tol: float = 1e-4,
-        mu_scale: float = 0.1,
-        shrink: float = 0.5,
-        mu_min: float = 1e-4,
-        role: str = "reference",
-    ) -> None:
-        for name, v in (
-            ("max_outer", max_outer),
-            ("w_iterations", w_iterations),
-            ("theta_iterations", theta_iterations),
-        ):
-            if not (isinstance(v, int) and v >= 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if not 0.0 < shrink < 1.0:
-            raise ValueError(f"shrink must be in (0, 1), got {shrink}")
-        self.max_outer, self.tol = max_outer, tol
-        self.w_iterations, self.theta_iterations = w_iterations, theta_iterations
-        self.mu_scale, self.shrink, self.mu_min = mu_scale, shrink, mu_min
-        self.role = role  # type: ignore[misc]
 
-    def _solve(
-        self,
-        scenario: model.MultiIRSScenario,
-        config: model.MultiIRSConfig,
-        rng: np.random.Generator,
-    ) -> Solution:
-        ch = model.normalized(config, scenario)
-        power = config.tx_power_w
-        omega = config.weights_array
-        theta = model.quantize_phases(
-            np.ones(config.total_elements, dtype=complex), config.phase_levels
+def smooth_theta_update(
+    ch: model.NormalizedChannels,
+    theta: np.ndarray,
+    W: np.ndarray,
+    lam: float,
+    omega: np.ndarray,
+    mu: float,
+    blocks: list[slice | None],
+    levels: int,
+    iterations: int,
+) -> tuple[np.ndarray, float, float]:
+    """theta-step 6.4 per block, each candidate quantised and then accepted by (41)."""
+    for block in blocks:
+        c, d = model.affine_terms(ch, theta, W, block)
+        sl = slice(None) if block is None else block
+        res = conjugate_gradient(
+            ComplexCircle,
+            partial(theta_cost, c=c, d=d, target=lam / omega, mu=mu),
+            partial(theta_egrad, c=c, d=d, target=lam / omega, mu=mu),
+            theta[sl],
+            max_iterations=iterations,
         )
-        W = model.mrt_precoder(model.effective_channel(ch, theta), power)
-
-        def level(theta: np.ndarray, W: np.ndarray) -> float:
-            """lambda = min_k omega_k gamma_k."""
-            gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
-            return float(np.min(omega * gamma))
-
-        def min_rate(lam_theta: np.ndarray, lam_W: np.ndarray) -> float:
-            gamma = model.sinr_from_gains(model.effective_channel(ch, lam_theta) @ lam_W)
-            return float(np.min(omega * np.log2(1.0 + gamma)))
-
-        lam = level(theta, W)
-        f0 = redundancy(model.effective_channel(ch, theta) @ W, lam / omega)
-        mu_w = mu_theta = self.mu_scale * max(1.0, float(np.mean(np.abs(f0))))
-        history = [min_rate(theta, W)]
-        status = "max_iterations"
-        for _ in range(self.max_outer):
-            previous = lam
-            # (a) W-step with acceptance rule (41)
-            target = lam / omega
-            hbar = model.effective_channel(ch, theta)
-            res = conjugate_gradient(
-                ComplexSphere,
-                partial(w_cost, hbar=hbar, target=target, power=power, mu=mu_w),
-                partial(w_egrad, hbar=hbar, target=target, power=power, mu=mu_w),
-                W / math.sqrt(power),
-                max_iterations=self.w_iterations,
-            )
-            W_new = math.sqrt(power) * res.x
-            lam_new = level(theta, W_new)
-            if lam_new >= lam:
-                W, lam = W_new, lam_new
-            else:
-                mu_w *= self.shrink
-            # (b) theta-step per block, same rule
-            for block in phase_blocks(config):
-                target = lam / omega
-                c, d = model.affine_terms(ch, theta, W, block)
-                sl = slice(None) if block is None else block
-                res = conjugate_gradient(
-                    ComplexCircle,
-                    partial(theta_cost, c=c, d=d, target=target, mu=mu_theta),
-                    partial(theta_egrad, c=c, d=d, target=target, mu=mu_theta),
-                    theta[sl],
-                    max_iterations=self.theta_iterations,
-                )
-                candidate = theta.copy()
-                candidate[sl] = res.x
-                candidate = model.quantize_phases(candidate, config.phase_levels)
-                lam_new = level(candidate, W)
-                if lam_new >= lam:
-                    theta, lam = candidate, lam_new
-                else:
-                    mu_theta *= self.shrink
-            # (c) the mu floor (steps 16-18)
-            mu_w, mu_theta = max(mu_w, self.mu_min), max(mu_theta, self.mu_min)
-            history.append(min_rate(theta, W))
-            if abs(lam - previous) <= self.tol * lam:
-                status = "converged"
-                break
-        decision = model.MultiIRSDecision(theta, W)
-        objective = float(model.metrics(config, scenario, decision)["objective"])
-        return Solution(decision, objective, status, history)
+        candidate = theta.copy()
+        candidate[sl] = res.x
+        candidate = model.quantize_phases(candidate, levels)
+        lam_new = level(model.effective_channel(ch, candidate), W, omega)
+        if lam_new >= lam:
+            theta, lam = candidate, lam_new
+        else:
+            mu *= SHRINK
+    return theta, lam, mu

@@ -7,7 +7,7 @@ import pytest
 
 from baselines import for_env
 from baselines.manifold import ComplexCircle, ComplexSphere
-from baselines.multi_irs import Domalo, RandomPhasesMMSE, SDomalo
+from baselines.multi_irs import Domalo, RandomPhasesMMSE, SDomalo, paper_benchmarks
 from baselines.multi_irs import domalo as dm
 from baselines.multi_irs import sdomalo as sd
 from irs_gym.models import multi_irs as m
@@ -37,9 +37,11 @@ def test_w_gradient_matches_finite_differences(rng):
         np.testing.assert_allclose(np.real(np.vdot(g, V)), fd, rtol=1e-6)
         # Riemannian gradient along a tangent direction
         Vt = ComplexSphere.project(Wb, V)
-        np.testing.assert_allclose(np.real(np.vdot(ComplexSphere.project(Wb, g), Vt)),
-                                   directional_fd(lambda X: dm.w_cost(X, hbar, wt, noise),
-                                                  Wb, Vt), rtol=1e-6)
+        np.testing.assert_allclose(
+            np.real(np.vdot(ComplexSphere.project(Wb, g), Vt)),
+            directional_fd(lambda X: dm.w_cost(X, hbar, wt, noise), Wb, Vt),
+            rtol=1e-6,
+        )
 
 
 def test_theta_gradient_matches_finite_differences(rng):
@@ -55,7 +57,9 @@ def test_theta_gradient_matches_finite_differences(rng):
         vt = ComplexCircle.project(theta, v)
         np.testing.assert_allclose(
             np.real(np.vdot(ComplexCircle.project(theta, g), vt)),
-            directional_fd(lambda t: dm.theta_cost(t, c, d, wt), theta, vt), rtol=1e-6)
+            directional_fd(lambda t: dm.theta_cost(t, c, d, wt), theta, vt),
+            rtol=1e-6,
+        )
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"inter_irs": True}, {"weights": (1.0, 2.0, 0.5)}])
@@ -73,8 +77,14 @@ def test_wsr_history_non_decreasing(kwargs):
 def test_single_user_single_irs_reaches_closed_form():
     """K = 1, L = 1 and a single-path (rank-one) BS-IRS channel G = s u v^H: the optimum is MRT
     with coherent phases, SNR* = P s^2 (sum_m |h_m| |u_m|)^2 / sigma^2."""
-    cfg = m.MultiIRSConfig(num_bs_antennas=8, num_elements=16, num_irs=1, num_users=1,
-                           num_nlos_paths=0, tx_power_dbm=30)
+    cfg = m.MultiIRSConfig(
+        num_bs_antennas=8,
+        num_elements=16,
+        num_irs=1,
+        num_users=1,
+        num_nlos_paths=0,
+        tx_power_dbm=30,
+    )
     for seed in range(3):
         scen = m.sample_scenario(cfg, np.random.default_rng(seed))
         U, s, _ = np.linalg.svd(scen.G)
@@ -83,8 +93,9 @@ def test_single_user_single_irs_reaches_closed_form():
         tight = Domalo(max_outer=100, tol=1e-12).solve(scen, cfg)
         np.testing.assert_allclose(tight.objective, math.log2(1 + snr_opt), rtol=1e-6)
         # the default stopping rule (relative WSR change 1e-4) lands close to it
-        np.testing.assert_allclose(Domalo().solve(scen, cfg).objective, math.log2(1 + snr_opt),
-                                   rtol=1e-3)
+        np.testing.assert_allclose(
+            Domalo().solve(scen, cfg).objective, math.log2(1 + snr_opt), rtol=1e-3
+        )
 
 
 def test_beats_random_phases_on_average():
@@ -104,8 +115,9 @@ def test_quantised_decisions_on_grid_and_feasible():
         sol = solver.solve(scen, cfg)
         out = m.metrics(cfg, scen, sol.decision)
         assert out["feasible"], solver.name
-        np.testing.assert_allclose(sol.decision.theta, m.quantize_phases(sol.decision.theta, 4),
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            sol.decision.theta, m.quantize_phases(sol.decision.theta, 4), atol=1e-12
+        )
         np.testing.assert_allclose(out["power_w"], cfg.tx_power_w, rtol=1e-9)
 
 
@@ -125,6 +137,8 @@ def test_registry_roles_follow_objective():
     assert min_rate["domalo"].role == "benchmark" and min_rate["sdomalo"].role == "reference"
     with pytest.raises(ValueError, match="init"):
         Domalo(init="zeros")
+    with pytest.raises(ValueError, match="max_outer"):
+        SDomalo(max_outer=0)
     with pytest.raises(ValueError, match="no baselines"):
         for_env("irs_gym/Nope-v0")
 
@@ -173,6 +187,63 @@ def test_sdomalo_min_rate_non_decreasing_and_beats_others(kwargs):
         assert np.all(np.diff(sol.history) >= -1e-12), sol.history
         assert m.metrics(cfg, scen, sol.decision)["feasible"]
         ours.append(sol.objective)
-        others.append(max(Domalo().solve(scen, cfg).objective,
-                          RandomPhasesMMSE().solve(scen, cfg).objective))
+        others.append(
+            max(Domalo().solve(scen, cfg).objective, RandomPhasesMMSE().solve(scen, cfg).objective)
+        )
     assert np.mean(ours) > np.mean(others)
+
+
+# Section-7 benchmarks ----------------------------------------------------------------------
+def test_zf_not_applicable_when_k_exceeds_rank():
+    """One IRS and single-path channels: rank(Hbar) = 1 < K = 2."""
+    cfg = m.MultiIRSConfig(
+        num_bs_antennas=4, num_elements=4, num_irs=1, num_users=2, num_nlos_paths=0
+    )
+    scen = m.sample_scenario(cfg, np.random.default_rng(0))
+    sol = paper_benchmarks("wsr")["ao_zf"].solve(scen, cfg)
+    assert sol.status == "not_applicable" and sol.decision is None
+    assert "rank" in sol.message
+
+
+@pytest.mark.parametrize("objective", ["wsr", "min_rate"])
+@pytest.mark.parametrize("kwargs", [{}, {"phase_levels": 2}, {"inter_irs": True}])
+def test_every_solver_returns_a_feasible_decision(objective, kwargs):
+    cfg = m.MultiIRSConfig(**SMALL, objective=objective, **kwargs)
+    scen = m.sample_scenario(cfg, np.random.default_rng(1))
+    for name, solver in for_env(ENV_ID, config=cfg).items():
+        sol = solver.solve(scen, cfg, rng=np.random.default_rng(0))
+        out = m.metrics(cfg, scen, sol.decision)
+        assert out["feasible"], name
+        np.testing.assert_allclose(out["power_w"], cfg.tx_power_w, rtol=1e-9, err_msg=name)
+        np.testing.assert_allclose(sol.objective, out["objective"], rtol=1e-12, err_msg=name)
+
+
+def _mean_objectives(cfg, seeds):
+    solvers = for_env(ENV_ID, config=cfg)
+    totals = dict.fromkeys(solvers, 0.0)
+    for seed in seeds:
+        scen = m.sample_scenario(cfg, np.random.default_rng(seed))
+        for name, solver in solvers.items():
+            totals[name] += solver.solve(scen, cfg, rng=np.random.default_rng(seed)).objective
+    ref = next(n for n, s in solvers.items() if s.role == "reference")
+    return ref, {n: t / len(seeds) for n, t in totals.items()}
+
+
+@pytest.mark.parametrize("objective", ["wsr", "min_rate"])
+def test_reference_beats_every_benchmark_on_average(objective):
+    """At 30 dBm (the spec's higher-SNR regime) interference matters and the margins are
+    wide enough for 10 realisations; the default-power check needs more (slow test below):
+    at 20 dBm the WSR optimum often serves one user, where AO-MRT is close to DOMALO."""
+    ref, means = _mean_objectives(
+        m.MultiIRSConfig(objective=objective, tx_power_dbm=30), range(500, 510)
+    )
+    for name, mean in means.items():
+        assert name == ref or means[ref] > mean, (name, means)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", ["wsr", "min_rate"])
+def test_reference_beats_every_benchmark_at_default_config(objective):
+    ref, means = _mean_objectives(m.MultiIRSConfig(objective=objective), range(500, 540))
+    for name, mean in means.items():
+        assert name == ref or means[ref] > mean, (name, means)

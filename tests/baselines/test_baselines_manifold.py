@@ -25,9 +25,12 @@ def test_circle_reaches_coherent_phase_optimum(rng):
     """max |a^H theta|^2 over |theta_i| = 1 is (sum |a_i|)^2 at theta = exp(j arg a)."""
     a = crandn(rng, 16)
     res = conjugate_gradient(
-        ComplexCircle, lambda t: -abs(np.vdot(a, t)) ** 2,
-        lambda t: -2 * a * np.vdot(a, t), np.exp(2j * np.pi * rng.random(16)),
-        max_iterations=500)
+        ComplexCircle,
+        lambda t: -(abs(np.vdot(a, t)) ** 2),
+        lambda t: -2 * a * np.vdot(a, t),
+        np.exp(2j * np.pi * rng.random(16)),
+        max_iterations=500,
+    )
     np.testing.assert_allclose(-res.cost, np.sum(np.abs(a)) ** 2, rtol=1e-8)
     assert np.all(np.diff(res.costs) <= 1e-12)
 
@@ -37,8 +40,12 @@ def test_sphere_reaches_top_eigenvalue(rng):
     A = B @ B.conj().T
     x0 = crandn(rng, 6, 1)
     res = conjugate_gradient(
-        ComplexSphere, lambda x: -np.real(np.vdot(x, A @ x)), lambda x: -2 * A @ x,
-        x0 / np.linalg.norm(x0), max_iterations=500)
+        ComplexSphere,
+        lambda x: -np.real(np.vdot(x, A @ x)),
+        lambda x: -2 * A @ x,
+        x0 / np.linalg.norm(x0),
+        max_iterations=500,
+    )
     np.testing.assert_allclose(-res.cost, np.linalg.eigvalsh(A)[-1], rtol=1e-8)
     assert res.grad_norm < 1e-3 * np.linalg.norm(A)
     assert np.all(np.diff(res.costs) <= 1e-12)
