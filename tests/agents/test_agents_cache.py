@@ -1,0 +1,96 @@
+"""The solver cache: computed once, keyed by env id / config / options / seeds / solver."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+import baselines
+from agents import cache
+from agents.callbacks import ReferenceEvalCallback
+from agents.envs import env_signature
+from agents.evaluation import evaluate_solver
+from agents.factory import make_agent
+from baselines.multi_irs import RandomPhasesMMSE
+
+
+class CountingSolver(RandomPhasesMMSE):
+    """The random-phase benchmark, counting its solves (class-level counter)."""
+
+    name = "counting"
+    role = "reference"
+    calls = 0
+
+    def _solve(self, scenario, config, rng):
+        type(self).calls += 1
+        return super()._solve(scenario, config, rng)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    monkeypatch.setattr(CountingSolver, "calls", 0)
+    return CountingSolver()
+
+
+def test_solutions_are_computed_once(tiny, counting, cache_dir):
+    env = gym.make(tiny["env_id"], **tiny["kwargs"])
+    first = evaluate_solver(counting, env, [3, 4, 5])
+    assert CountingSolver.calls == 3
+    assert not any(r.cached for r in first)
+    second = evaluate_solver(counting, env, [3, 4, 5])
+    assert CountingSolver.calls == 3  # served from the cache
+    assert all(r.cached for r in second)
+    assert [r.objective for r in second] == [r.objective for r in first]
+    files = list((cache_dir / "solutions").glob("*.json"))
+    assert len(files) == 1
+    assert not list((cache_dir / "solutions").glob(".*.tmp"))
+    evaluate_solver(counting, env, [3, 4, 6])  # other seeds: another entry
+    assert CountingSolver.calls == 6
+    other = gym.make(tiny["env_id"], **{**tiny["kwargs"], "num_users": 3})
+    evaluate_solver(counting, other, [3, 4, 5])  # other config: another entry
+    assert CountingSolver.calls == 9
+    evaluate_solver(counting, env, [3, 4, 5], use_cache=False)
+    assert CountingSolver.calls == 12
+
+
+def test_key_covers_config_options_seeds_and_solver(tiny):
+    sig = env_signature(gym.make(tiny["env_id"], **tiny["kwargs"]))
+    key = cache.cache_key(cache.key_fields(sig, [1, 2], "domalo", {"tol": 1e-4}))
+    assert key == cache.cache_key(cache.key_fields(sig, [1, 2], "domalo", {"tol": 1e-4}))
+    static = env_signature(gym.make(tiny["env_id"], channel_mode="static", **tiny["kwargs"]))
+    others = [
+        cache.key_fields(sig, [2, 1], "domalo", {"tol": 1e-4}),
+        cache.key_fields(sig, [1, 2], "sdomalo", {"tol": 1e-4}),
+        cache.key_fields(sig, [1, 2], "domalo", {"tol": 1e-3}),
+        cache.key_fields(static, [1, 2], "domalo", {"tol": 1e-4}),
+        cache.key_fields({**sig, "env_id": "irs_gym/Other-v0"}, [1, 2], "domalo", {"tol": 1e-4}),
+    ]
+    assert len({key, *(cache.cache_key(f) for f in others)}) == 6
+
+
+def test_default_dir_and_env_var(monkeypatch, tmp_path):
+    monkeypatch.delenv(cache.ENV_VAR, raising=False)
+    assert cache.cache_dir().parts[-2:] == (".cache", "irs_gym")
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "x"))
+    assert cache.cache_dir() == tmp_path / "x"
+
+
+def test_unreadable_entry_is_recomputed(tiny, counting):
+    env = gym.make(tiny["env_id"], **tiny["kwargs"])
+    evaluate_solver(counting, env, [1])
+    fields = cache.key_fields(env_signature(env), [1], counting.name, vars(counting))
+    cache.entry_path(cache.cache_key(fields)).write_text("{ not json")
+    again = evaluate_solver(counting, env, [1])
+    assert CountingSolver.calls == 2 and not again[0].cached
+
+
+def test_eval_callback_solves_the_reference_once(tiny, counting, monkeypatch):
+    monkeypatch.setattr(
+        baselines, "for_env", lambda env_id, config=None, **kw: {"counting": counting}
+    )
+    model, _ = make_agent("a2c", tiny["env_id"], n_envs=1, env_kwargs=tiny["kwargs"])
+    for _ in range(2):  # e.g. two training runs on the same evaluation set
+        cb = ReferenceEvalCallback(tiny["env_id"], tiny["kwargs"], n_episodes=4, eval_seed=50)
+        cb.init_callback(model)
+        assert cb.reference_name == "counting" and cb.reference_mean > 0
+    assert CountingSolver.calls == 4
