@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from baselines.core import Solver, register
+from baselines.multi_irs.aif import AIF
 from baselines.multi_irs.alternating import AlternatingSolver, Domalo, SDomalo, paper_benchmarks
 from baselines.multi_irs.benchmarks import RandomPhasesMMSE
 from irs_gym.models.multi_irs import MultiIRSConfig
@@ -14,17 +15,21 @@ def solvers(config: MultiIRSConfig) -> dict[str, Solver]:
     """The reference follows the objective: DOMALO for the WSR, S-DOMALO for the min rate;
     the other one is then a benchmark, as are the section-7 schemes for that objective."""
     wsr = config.objective == "wsr"
-    return {
+    found: dict[str, Solver] = {
         "domalo": Domalo(role="reference" if wsr else "benchmark"),
         "sdomalo": SDomalo(role="benchmark" if wsr else "reference"),
         **paper_benchmarks(config.objective),
         "random_mmse": RandomPhasesMMSE(),
     }
+    if wsr:  # AIF is a WSR method (spec 7.5)
+        found["aif"] = AIF()
+    return found
 
 
 register(ENV_ID, solvers)
 
 __all__ = [
+    "AIF",
     "AlternatingSolver",
     "Domalo",
     "RandomPhasesMMSE",
