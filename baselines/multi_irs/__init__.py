@@ -6,6 +6,7 @@ from baselines.core import Solver, register
 from baselines.multi_irs.aif import AIF
 from baselines.multi_irs.alternating import AlternatingSolver, Domalo, SDomalo, paper_benchmarks
 from baselines.multi_irs.benchmarks import RandomPhasesMMSE
+from baselines.multi_irs.socp_sdr import SocpSdr
 from irs_gym.models.multi_irs import MultiIRSConfig
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
@@ -21,8 +22,11 @@ def solvers(config: MultiIRSConfig) -> dict[str, Solver]:
         **paper_benchmarks(config.objective),
         "random_mmse": RandomPhasesMMSE(),
     }
-    if wsr:  # AIF is a WSR method (spec 7.5)
+    # AIF is a WSR method (spec 7.5), SOCP-SDR a max-min one (7.6)
+    if wsr:
         found["aif"] = AIF()
+    else:
+        found["socp_sdr"] = SocpSdr()
     return found
 
 
@@ -34,6 +38,7 @@ __all__ = [
     "Domalo",
     "RandomPhasesMMSE",
     "SDomalo",
+    "SocpSdr",
     "paper_benchmarks",
     "solvers",
 ]
