@@ -233,9 +233,13 @@ def _mean_objectives(cfg, seeds, skip=()):
 def test_reference_beats_every_benchmark_on_average(objective):
     """At 30 dBm (the spec's higher-SNR regime) interference matters and the margins are
     wide enough for 10 realisations; the default-power check needs more (slow test below):
-    at 20 dBm the WSR optimum often serves one user, where AO-MRT is close to DOMALO."""
+    at 20 dBm the WSR optimum often serves one user, where AO-MRT is close to DOMALO. AIF and
+    SOCP-SDR (SDPs in every iteration: seconds to minutes per realisation at M = 64) are left
+    to the slow test."""
     ref, means = _mean_objectives(
-        m.MultiIRSConfig(objective=objective, tx_power_dbm=30), range(500, 510)
+        m.MultiIRSConfig(objective=objective, tx_power_dbm=30),
+        range(500, 510),
+        skip=("aif", "socp_sdr"),
     )
     for name, mean in means.items():
         assert name == ref or means[ref] > mean, (name, means)
@@ -244,6 +248,10 @@ def test_reference_beats_every_benchmark_on_average(objective):
 @pytest.mark.slow
 @pytest.mark.parametrize("objective", ["wsr", "min_rate"])
 def test_reference_beats_every_benchmark_at_default_config(objective):
-    ref, means = _mean_objectives(m.MultiIRSConfig(objective=objective), range(500, 540))
+    """40 realisations at the 20 dBm default; SOCP-SDR (minutes per realisation here) is
+    compared in the reproduction script (``--with-slow``) instead."""
+    ref, means = _mean_objectives(
+        m.MultiIRSConfig(objective=objective), range(500, 540), skip=("socp_sdr",)
+    )
     for name, mean in means.items():
         assert name == ref or means[ref] > mean, (name, means)
