@@ -92,11 +92,6 @@ def theta_step(
     ).x
 
 
-def phase_blocks(config: model.MultiIRSConfig) -> list[slice | None]:
-    """One block (all elements) without S; theta_1 then theta_2 with the inter-IRS path."""
-    return list(config.irs_slices[:2]) if config.inter_irs else [None]
-
-
 def fp_theta_update(
     ch: model.NormalizedChannels,
     theta: np.ndarray,

@@ -261,9 +261,9 @@ class SocpSdr(Solver):
         W = model.mmse_precoder(hbar, power)
 
         def min_rate(theta: np.ndarray, W: np.ndarray) -> tuple[float, float]:
-            level = float(min_weighted_sinr(model.effective_channel(ch, theta) @ W, omega))
+            """(min_k omega_k R_k, min_k omega_k gamma_k)."""
             gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
-            return float(np.min(omega * np.log2(1 + gamma))), level
+            return float(np.min(omega * np.log2(1 + gamma))), float(np.min(omega * gamma))
 
         value, level = min_rate(theta, W)
         history, status, message = [value], "max_iterations", ""

@@ -534,12 +534,6 @@ def metrics(
     }
 
 
-def objective_value(config: MultiIRSConfig, gamma: np.ndarray) -> np.ndarray:
-    """The configured objective from the SINRs ``[..., K]`` (one place for WSR vs min rate)."""
-    weighted = config.weights_array * np.log2(1.0 + gamma)
-    return weighted.sum(axis=-1) if config.objective == "wsr" else weighted.min(axis=-1)
-
-
 # Closed-form precoders (spec (49)-(51)), all at full power -------------------------------
 def scale_to_power(W: np.ndarray, power: float) -> np.ndarray:
     """W * sqrt(P) / ||W||_F over the last two axes (equal entries when W = 0)."""
