@@ -9,7 +9,9 @@ default config and the generic cases.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -18,56 +20,35 @@ import pytest
 import irs_gym
 from irs_gym.envs.core import CHANNEL_MODES
 
-MULTI_IRS = "irs_gym/MultiIRSDownlink-v0"
+#: Per env id, from the ``cases_*.py`` files beside this one (one file per model, each with
+#: ``ENV_ID`` and any of the tables): the small config that keeps every test fast (default
+#: config for ids not listed); extra kwargs (on top of SMALL) that change the action space or
+#: the codec, every id also being run with ``{}``; variants whose action can express any solver
+#: decision, so ``encode(solution.decision)`` must reproduce ``solution.objective`` exactly;
+#: out-of-range Config values as (field, value), the ValueError naming the field.
+SMALL: dict[str, dict[str, Any]] = {}
+VARIANTS: dict[str, list[dict[str, Any]]] = {}
+SOLVER_VARIANTS: dict[str, list[dict[str, Any]]] = {}
+BAD_CONFIG: dict[str, list[tuple[str, Any]]] = {}
 
-#: Small configs that keep every test fast (default config for ids not listed).
-SMALL: dict[str, dict[str, Any]] = {
-    MULTI_IRS: dict(num_bs_antennas=4, num_elements=4, num_irs=1, num_users=2),
-}
 
-#: Extra kwargs (applied on top of SMALL) that change the action space or the codec; every
-#: id is also run with ``{}``.
-VARIANTS: dict[str, list[dict[str, Any]]] = {
-    MULTI_IRS: [
-        {"phase_levels": 4},
-        {"phase_levels": 4, "phase_action": "discrete"},
-        {"precoder": "mmse"},
-        {"objective": "min_rate"},
-        {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
-    ],
-}
+def _load_cases() -> None:
+    tables = {
+        "SMALL": SMALL,
+        "VARIANTS": VARIANTS,
+        "SOLVER_VARIANTS": SOLVER_VARIANTS,
+        "BAD_CONFIG": BAD_CONFIG,
+    }
+    for path in sorted(Path(__file__).parent.glob("cases_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_env_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, table in tables.items():
+            if hasattr(module, name):
+                table[module.ENV_ID] = getattr(module, name)
 
-#: Variants whose action can express any solver decision (the precoder is part of the action),
-#: so ``encode(solution.decision)`` must reproduce ``solution.objective`` exactly.
-SOLVER_VARIANTS: dict[str, list[dict[str, Any]]] = {
-    MULTI_IRS: [
-        {},
-        {"phase_levels": 4},
-        {"objective": "min_rate"},
-        {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
-    ],
-}
 
-#: Out-of-range Config values per model: (field, value); the ValueError must name the field.
-BAD_CONFIG: dict[str, list[tuple[str, Any]]] = {
-    MULTI_IRS: [
-        ("num_users", 0),
-        ("num_users", 2.5),
-        ("tx_power_dbm", 1e9),
-        ("tx_power_dbm", float("nan")),
-        ("noise_dbm", 10.0),
-        ("phase_levels", 1),
-        ("phase_levels", -4),
-        ("num_irs", 0),
-        ("num_bs_antennas", 6),  # not a multiple of elements_per_row = 4
-        ("num_elements", 0),
-        ("blockage_prob", 1.5),
-        ("objective", "sum_power"),
-        ("inter_irs", True),  # with num_irs = 1
-        ("precoder", "zf"),
-        ("phase_action", "binary"),
-    ],
-}
+_load_cases()
 
 #: Env options every env accepts, with out-of-range values.
 GENERIC_BAD: list[tuple[str, Any]] = [
