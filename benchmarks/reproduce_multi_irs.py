@@ -51,35 +51,36 @@ they are reported, never asserted (the exit status does not depend on them).
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import io
 import logging
-import math
-import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy import stats
 from tqdm import tqdm
 
 import baselines
 from baselines.core import Solution, Solver, reference_solver
 from baselines.multi_irs.schemes import SCHEMES, colocated_config, solve_schemes
+from benchmarks import figures as out_figs
 from benchmarks.common import machine
+from benchmarks.figures import (
+    Check,
+    Figure,
+    attempt,
+    scenario_rng,
+    sequence_text,
+    solver_rng,
+    verdict,
+    write_atomic,
+)
 from irs_gym.models import multi_irs as model
 
 logger = logging.getLogger(__name__)
@@ -183,30 +184,39 @@ SMALL = Grid(
 
 
 # Figures ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FigureSpec:
-    """Static description of one figure of spec section 10."""
+@dataclass(frozen=True, kw_only=True)
+class FigureSpec(out_figs.FigureSpec):
+    """One figure of spec section 10: the shared description plus the job producing it."""
 
-    name: str  # "fig08"
     job: str  # the sweep that produces it
-    metric: str  # "wsr" or "min_rate"
-    slug: str  # file name stem after the name
-    title: str
-    x_name: str  # CSV column meaning
-    x_axis: str  # axis label with unit
-    x_short: str  # symbol in the trend lines
 
-    @property
-    def paper(self) -> str:
-        return f"Fig. {int(self.name[3:])}"
+
+def _figure_spec(
+    name: str, job: str, metric: str, slug: str, title: str, x_name: str, x_axis: str, short: str
+) -> FigureSpec:
+    return FigureSpec(
+        name=name,
+        slug=slug,
+        title=title,
+        paper=f"Fig. {int(name[3:])}",
+        source="spec 004 §10",
+        x_name=x_name,
+        x_axis=x_axis,
+        x_short=short,
+        y_axis=METRIC_AXIS[metric],
+        unit="bit/s/Hz",
+        metric=metric,
+        style={"schemes": "dodge", "convergence": "convergence"}.get(job, "lines"),
+        job=job,
+    )
 
 
 def _sweep_specs(job: str, n_w: int, n_m: int, what: str, x_axis: str, short: str):
     return (
-        FigureSpec(
+        _figure_spec(
             f"fig{n_w:02d}", job, "wsr", f"wsr_vs_{what}", f"WSR vs {short}", job, x_axis, short
         ),
-        FigureSpec(
+        _figure_spec(
             f"fig{n_m:02d}",
             job,
             "min_rate",
@@ -222,7 +232,7 @@ def _sweep_specs(job: str, n_w: int, n_m: int, what: str, x_axis: str, short: st
 SPECS: dict[str, FigureSpec] = {
     s.name: s
     for s in (
-        FigureSpec(
+        _figure_spec(
             "fig03",
             "colocated",
             "wsr",
@@ -232,7 +242,7 @@ SPECS: dict[str, FigureSpec] = {
             "$M_1$, elements of IRS1 ($M_1 + M_2$ = {total})",
             "M_1",
         ),
-        FigureSpec(
+        _figure_spec(
             "fig04",
             "colocated",
             "min_rate",
@@ -242,7 +252,7 @@ SPECS: dict[str, FigureSpec] = {
             "$M_1$, elements of IRS1 ($M_1 + M_2$ = {total})",
             "M_1",
         ),
-        FigureSpec(
+        _figure_spec(
             "fig05",
             "schemes",
             "wsr",
@@ -252,7 +262,7 @@ SPECS: dict[str, FigureSpec] = {
             "blockage probability per 10 m: $p$ (BS-IRS, IRS-user links), $p_{{II}}$ (IRS1-IRS2)",
             "case",
         ),
-        FigureSpec(
+        _figure_spec(
             "fig06",
             "schemes",
             "min_rate",
@@ -262,7 +272,7 @@ SPECS: dict[str, FigureSpec] = {
             "blockage probability per 10 m: $p$ (BS-IRS, IRS-user links), $p_{{II}}$ (IRS1-IRS2)",
             "case",
         ),
-        FigureSpec(
+        _figure_spec(
             "fig07",
             "convergence",
             "wsr",
@@ -272,7 +282,7 @@ SPECS: dict[str, FigureSpec] = {
             "outer iteration $t$",
             "t",
         ),
-        FigureSpec(
+        _figure_spec(
             "fig17",
             "convergence",
             "min_rate",
@@ -300,72 +310,6 @@ JOBS = (
     "schemes",
     "convergence",
 )
-
-
-@dataclass
-class Cell:
-    """Outcomes of one series at one x."""
-
-    values: list[float] = field(default_factory=list)
-    failed: int = 0
-    not_applicable: int = 0
-    seconds: list[float] = field(default_factory=list)
-    iterations: list[int] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-
-    def stats(self) -> tuple[int, float, float]:
-        """(n, mean, 95 % CI half-width); the half-width is nan for n < 2."""
-        n = len(self.values)
-        if n == 0:
-            return 0, float("nan"), float("nan")
-        mean = float(np.mean(self.values))
-        if n < 2:
-            return n, mean, float("nan")
-        sem = float(np.std(self.values, ddof=1)) / math.sqrt(n)
-        return n, mean, float(stats.t.ppf(0.975, n - 1)) * sem
-
-
-@dataclass
-class Figure:
-    """Collected results of one figure: ``cells[series][x index]``."""
-
-    spec: FigureSpec
-    xs: list[Any]
-    ticks: list[str]
-    categorical: bool
-    cells: dict[str, list[Cell]] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def cell(self, series: str, role: str, i: int) -> Cell:
-        if series not in self.cells:
-            self.cells[series] = [Cell() for _ in self.xs]
-            self.roles[series] = role
-        return self.cells[series][i]
-
-    def record(self, series: str, role: str, i: int, sol: Solution | None, value: float) -> None:
-        """Count one solve: a value, a failure or not-applicable."""
-        cell = self.cell(series, role, i)
-        if sol is None:
-            cell.failed += 1
-            cell.statuses["exception"] += 1
-            return
-        cell.statuses[sol.status] += 1
-        cell.seconds.append(sol.seconds)
-        if sol.history:
-            cell.iterations.append(len(sol.history) - 1)
-        if sol.status == "not_applicable":
-            cell.not_applicable += 1
-        elif sol.status != "solver_error" and np.isfinite(value):
-            cell.values.append(float(value))
-        else:
-            cell.failed += 1
-
-    def mean(self, series: str) -> np.ndarray:
-        return np.array([c.stats()[1] for c in self.cells[series]])
-
-    def x_text(self, i: int) -> str:
-        return f"{self.spec.x_short}={self.ticks[i]}" if not self.categorical else self.ticks[i]
 
 
 # Solving ----------------------------------------------------------------------------------
@@ -443,20 +387,6 @@ def plan(configs: dict[str, model.MultiIRSConfig], selection: Selection) -> list
     return entries
 
 
-def attempt(
-    solver: Solver,
-    scenario: model.MultiIRSScenario,
-    config: model.MultiIRSConfig,
-    rng: np.random.Generator,
-) -> Solution | None:
-    """``solver.solve``; any exception is logged and returned as ``None`` (a failure)."""
-    try:
-        return solver.solve(scenario, config, rng=rng)
-    except Exception as exc:  # a failure is counted, never fatal to the sweep
-        logger.warning("%s raised %s: %s", solver.name, type(exc).__name__, exc)
-        return None
-
-
 def value(
     config: model.MultiIRSConfig,
     scenario: model.MultiIRSScenario,
@@ -467,14 +397,6 @@ def value(
     if sol is None or sol.decision is None:
         return float("nan")
     return float(model.metrics(config, scenario, sol.decision)[METRIC_KEY[metric]])
-
-
-def scenario_rng(seed: int, i: int, r: int) -> np.random.Generator:
-    return np.random.default_rng([seed, i, r, 0])
-
-
-def solver_rng(seed: int, i: int, r: int) -> np.random.Generator:
-    return np.random.default_rng([seed, i, r, 1])
 
 
 @dataclass
@@ -488,7 +410,7 @@ class Context:
 
 
 def _new_figure(spec: FigureSpec, xs: Sequence[Any], ticks: Sequence[str], cat: bool) -> Figure:
-    return Figure(spec, list(xs), list(ticks), cat)
+    return Figure(spec, xs, ticks, cat)
 
 
 def _fmt_x(key: str, x: Any) -> str:
@@ -632,77 +554,6 @@ def job_size(grid: Grid, job: str) -> int:
 
 
 # Output -----------------------------------------------------------------------------------
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` then ``os.replace(tmp, path)``."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-CSV_HEADER = (
-    "figure",
-    "metric",
-    "x_name",
-    "x",
-    "x_label",
-    "series",
-    "role",
-    "n",
-    "mean",
-    "ci95_half_width",
-    "ci95_low",
-    "ci95_high",
-    "n_failed",
-    "n_not_applicable",
-    "mean_seconds",
-    "mean_iterations",
-    "statuses",
-    "unit",
-)
-
-
-def write_csv(fig: Figure, path: Path) -> None:
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_HEADER)
-    for series, cells in fig.cells.items():
-        for i, cell in enumerate(cells):
-            n, mean, half = cell.stats()
-            secs = float(np.mean(cell.seconds)) if cell.seconds else float("nan")
-            its = float(np.mean(cell.iterations)) if cell.iterations else float("nan")
-            out.writerow(
-                [
-                    fig.spec.name,
-                    fig.spec.metric,
-                    fig.spec.x_name,
-                    fig.xs[i],
-                    fig.ticks[i],
-                    series,
-                    fig.roles[series],
-                    n,
-                    _num(mean),
-                    _num(half),
-                    _num(mean - half),
-                    _num(mean + half),
-                    cell.failed,
-                    cell.not_applicable,
-                    _num(secs),
-                    _num(its),
-                    ";".join(f"{k}:{v}" for k, v in sorted(cell.statuses.items())),
-                    "bit/s/Hz",
-                ]
-            )
-    write_atomic(path, lambda tmp: tmp.write_text(buf.getvalue()))
-
-
-def _num(x: float) -> str:
-    return "" if not np.isfinite(x) else f"{x:.6g}"
-
-
 COLORS = {
     "domalo": "tab:red",
     "sdomalo": "tab:purple",
@@ -722,109 +573,19 @@ def ctx_sweeps() -> tuple[str, ...]:
 
 
 def write_png(fig: Figure, path: Path, mc: int) -> None:
-    """Mean lines with 95 % CI bands (schemes: dodged markers with CI error bars)."""
-    spec = fig.spec
-    f, ax = plt.subplots(figsize=(9.0, 4.8), layout="constrained")
-    positions = np.arange(len(fig.xs)) if fig.categorical else np.asarray(fig.xs, dtype=float)
-    convergence, schemes = spec.job == "convergence", spec.job == "schemes"
-    palette = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"])
-    styles = iter(zip(("-", "--", ":", "-."), ("o", "s", "^", "D"), strict=True))
-    for k, (series, cells) in enumerate(fig.cells.items()):
-        st = np.array([c.stats() for c in cells])  # [x, (n, mean, half)]
-        mean, half = st[:, 1], np.nan_to_num(st[:, 2], nan=0.0)
-        color = COLORS.get(series) or next(palette, None)
-        is_ref = fig.roles[series] == "reference" and spec.job in ctx_sweeps()
-        text = label(series) + (" (reference)" if is_ref else "")
-        na = sum(c.not_applicable for c in cells)
-        if na:
-            text += f" [N/A: {na}]"
-        if schemes:  # three nearly equal series: dodge them so each stays visible
-            line, marker = next(styles, ("-", "o"))
-            x = positions + 0.08 * (k - (len(fig.cells) - 1) / 2)
-            ax.errorbar(
-                x,
-                mean,
-                yerr=half,
-                color=color,
-                ls=line,
-                marker=marker,
-                ms=5,
-                lw=1.4,
-                capsize=3,
-                label=text,
-            )
-            continue
-        ax.plot(
-            positions,
-            mean,
-            marker=None if convergence else "o",
-            ms=4,
-            color=color,
-            lw=2.4 if is_ref else 1.4,
-            label=text,
-        )
-        ax.fill_between(positions, mean - half, mean + half, color=color, alpha=0.15, lw=0)
-    if not convergence:
-        ax.set_xticks(positions, fig.ticks)
-    ax.set_xlabel(spec.x_axis.format(**fig.extra.get("axis", {})))
-    ax.set_ylabel(METRIC_AXIS[spec.metric])
-    ax.set_title(
-        f"{spec.paper} (spec 004 §10): {spec.title}\n"
-        f"mean and 95 % CI over {mc} channel realisation{'s' * (mc != 1)}",
-        fontsize=10,
+    """Lines with CI bands (schemes: dodged markers); the reference marked in the sweeps."""
+    out_figs.write_png(
+        fig, path, mc, colors=COLORS, label=label, mark_reference=fig.spec.job in ctx_sweeps()
     )
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside the data
-    write_atomic(path, lambda tmp: f.savefig(tmp, format="png", dpi=110))
-    plt.close(f)
 
 
 # Trend checks (spec section 10) -----------------------------------------------------------
-@dataclass(frozen=True)
-class Check:
-    figure: str
-    claim: str
-    status: str  # PASS, FAIL or SKIP
-    detail: str
-
-    def line(self) -> str:
-        return f"{self.status} {self.figure}: {self.claim} [{self.detail}]"
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-def _seq(fig: Figure, values: np.ndarray, digits: int = 3) -> str:
-    return ", ".join(f"{fig.ticks[i]}: {v:.{digits}g}" for i, v in enumerate(values))
-
-
 def check_best(fig: Figure, ref: str, who: str) -> Check:
-    claim = f"{who} best at every {fig.spec.x_short}"
-    others = [s for s in fig.cells if s != ref]
-    if ref not in fig.cells or not others:
-        return Check(fig.spec.paper, claim, "SKIP", f"needs {ref} and another solver")
-    ref_mean = fig.mean(ref)
-    parts, ok = [], True
-    for i in range(len(fig.xs)):
-        rivals = {s: fig.mean(s)[i] for s in others if np.isfinite(fig.mean(s)[i])}
-        if not rivals or not np.isfinite(ref_mean[i]):
-            continue
-        top = max(rivals, key=rivals.get)
-        margin = ref_mean[i] - rivals[top]
-        ok &= margin >= 0
-        parts.append(f"{fig.ticks[i]}: {margin:+.3g} vs {label(top)}")
-    return Check(fig.spec.paper, claim, _verdict(ok), "margin " + "; ".join(parts))
+    return out_figs.check_best(fig, ref, f"{who} best at every {fig.spec.x_short}", label=label)
 
 
 def check_monotone(fig: Figure, series: str, rising: bool, claim: str) -> Check:
-    if series not in fig.cells:
-        return Check(fig.spec.paper, claim, "SKIP", f"{series} not run")
-    mean = fig.mean(series)
-    finite = mean[np.isfinite(mean)]
-    diffs = np.diff(finite)
-    ok = len(finite) >= 2 and bool(np.all(diffs > 0) if rising else np.all(diffs < 0))
-    return Check(fig.spec.paper, claim, _verdict(ok), f"{label(series)} " + _seq(fig, mean))
+    return out_figs.check_monotone(fig, series, rising, claim, label=label)
 
 
 def check_diminishing(fig: Figure, series: str) -> Check:
@@ -837,7 +598,7 @@ def check_diminishing(fig: Figure, series: str) -> Check:
         return Check(fig.spec.paper, claim, "SKIP", "needs three or more x values")
     ok = bool(np.all(np.diff(slope) < 0))
     return Check(
-        fig.spec.paper, claim, _verdict(ok), "slopes " + ", ".join(f"{v:.3g}" for v in slope)
+        fig.spec.paper, claim, verdict(ok), "slopes " + ", ".join(f"{v:.3g}" for v in slope)
     )
 
 
@@ -851,11 +612,11 @@ def check_all_rise(fig: Figure, exclude: set[str], claim: str) -> Check:
         mean = fig.mean(s)
         finite = mean[np.isfinite(mean)]
         if len(finite) < 2 or not np.all(np.diff(finite) > 0):
-            bad.append(f"{label(s)} ({_seq(fig, mean)})")
+            bad.append(f"{label(s)} ({sequence_text(fig, mean)})")
     detail = f"{len(names) - len(bad)}/{len(names)} rise" + (
         "; not rising: " + "; ".join(bad) if bad else ""
     )
-    return Check(fig.spec.paper, claim, _verdict(not bad), detail)
+    return Check(fig.spec.paper, claim, verdict(not bad), detail)
 
 
 def check_second(fig: Figure, claim: str) -> Check:
@@ -869,7 +630,7 @@ def check_second(fig: Figure, claim: str) -> Check:
         top = max(vals, key=vals.get)
         ok &= top == "ao_mmse"
         parts.append(f"{fig.ticks[i]}: {label(top)} {vals[top]:.3g}")
-    return Check(fig.spec.paper, claim, _verdict(ok), "best benchmark " + "; ".join(parts))
+    return Check(fig.spec.paper, claim, verdict(ok), "best benchmark " + "; ".join(parts))
 
 
 def check_quantisation(fig: Figure, ref: str, who: str) -> list[Check]:
@@ -888,7 +649,7 @@ def check_quantisation(fig: Figure, ref: str, who: str) -> list[Check]:
             Check(
                 fig.spec.paper,
                 f"{who} still converges with quantised phases (tolerance met in most runs)",
-                _verdict(ok) if shares else "SKIP",
+                verdict(ok) if shares else "SKIP",
                 "converged share (mean outer iterations) "
                 + ", ".join(f"Q={q}: {s:.0%} ({it:.1f})" for q, s, it in shares),
             )
@@ -914,7 +675,7 @@ def check_zf_rank(fig: Figure, base: model.MultiIRSConfig) -> Check:
     if not beyond:
         return Check(fig.spec.paper, claim, "SKIP", f"no K > rank bound {bound} in the sweep")
     detail = f"rank(Hbar) <= min(N_t, L(L_BI+1)) = {bound}; N/A " + ", ".join(counts)
-    return Check(fig.spec.paper, claim, _verdict(ok), detail)
+    return Check(fig.spec.paper, claim, verdict(ok), detail)
 
 
 def check_ao_decrease(fig: Figure) -> list[Check]:
@@ -928,14 +689,14 @@ def check_ao_decrease(fig: Figure) -> list[Check]:
         mean = fig.mean(s)
         finite = mean[np.isfinite(mean)]
         ok &= len(finite) >= 2 and finite[-1] < finite[0]
-        parts.append(f"{label(s)} {_seq(fig, mean)}")
+        parts.append(f"{label(s)} {sequence_text(fig, mean)}")
         if len(idx) >= 2:
             drops[s] = (mean[idx[0]] - mean[idx[-1]]) / max(abs(mean[idx[0]]), 1e-12)
     out = [
         Check(
             fig.spec.paper,
             "AO-MRT, AO-ZF and AO-MMSE decrease as K grows",
-            _verdict(ok),
+            verdict(ok),
             "; ".join(parts),
         )
     ]
@@ -946,7 +707,7 @@ def check_ao_decrease(fig: Figure) -> list[Check]:
             f"{label(s)} {d:.0%}" for s, d in drops.items()
         )
         out.append(
-            Check(fig.spec.paper, claim, _verdict(max(drops, key=drops.get) == "ao_zf"), detail)
+            Check(fig.spec.paper, claim, verdict(max(drops, key=drops.get) == "ao_zf"), detail)
         )
     else:
         out.append(Check(fig.spec.paper, claim, "SKIP", "needs ao_zf and another AO scheme"))
@@ -964,13 +725,13 @@ def check_socp(fig: Figure, mode: str) -> Check:
         return Check(
             fig.spec.paper,
             claim + " (within 10 %)",
-            _verdict(ok),
-            "relative gap " + _seq(fig, rel, 2),
+            verdict(ok),
+            "relative gap " + sequence_text(fig, rel, 2),
         )
     return Check(
         fig.spec.paper,
         claim,
-        _verdict(bool(zf[-1] > sdr[-1])),
+        verdict(bool(zf[-1] > sdr[-1])),
         f"AO-ZF {zf[-1]:.3g} vs SOCP-SDR {sdr[-1]:.3g}",
     )
 
@@ -988,8 +749,8 @@ def checks_colocated(fig: Figure, grid: Grid) -> list[Check]:
         Check(
             paper,
             f"separated beats co-located ({name}) at every M_1",
-            _verdict(ok),
-            "gain " + _seq(fig, gain),
+            verdict(ok),
+            "gain " + sequence_text(fig, gain),
         )
     ]
     if np.any(np.isfinite(gain)):
@@ -1005,7 +766,7 @@ def checks_colocated(fig: Figure, grid: Grid) -> list[Check]:
             Check(
                 paper,
                 "largest gain near M_1 = M_2",
-                _verdict(near),
+                verdict(near),
                 f"peak at M_1 = {fig.xs[peak]} (gain {gain[peak]:.3g}); M_1 = M_2 at {half:g}",
             )
         )
@@ -1045,7 +806,7 @@ def checks_schemes(fig: Figure, grid: Grid) -> list[Check]:
         idx = [i for i, k in enumerate(kinds) if k == kind]
         if idx:
             ok = all(spread[i] < 0.01 for i in idx)
-            out.append(Check(paper, claim, _verdict(ok), "; ".join(at(i) for i in idx)))
+            out.append(Check(paper, claim, verdict(ok), "; ".join(at(i) for i in idx)))
     idx = [i for i, k in enumerate(kinds) if k == "unequal"]
     if idx:
         ok = any(abs(d31[i]) >= 0.01 for i in idx)
@@ -1055,7 +816,7 @@ def checks_schemes(fig: Figure, grid: Grid) -> list[Check]:
                 paper,
                 "the inter-IRS channel matters (|S3 - S1| >= 1 %) when the IRS links are "
                 "blocked more than the inter-IRS link",
-                _verdict(ok),
+                verdict(ok),
                 detail,
             )
         )
@@ -1078,7 +839,7 @@ def checks_convergence(fig: Figure, who: str) -> list[Check]:
         Check(
             paper,
             f"{who}'s {name} never decreases over the iterations (every run)",
-            _verdict(total > 0 and decreases == 0),
+            verdict(total > 0 and decreases == 0),
             f"{decreases}/{total} runs with a decrease",
         )
     )
@@ -1117,7 +878,7 @@ def checks_convergence(fig: Figure, who: str) -> list[Check]:
         if fig.spec.metric == "wsr"
         else "S-DOMALO converges within a few iterations (99 % of its best by n <= 10 on average)"
     )
-    out.append(Check(paper, claim, _verdict(ok) if parts else "SKIP", "; ".join(parts)))
+    out.append(Check(paper, claim, verdict(ok) if parts else "SKIP", "; ".join(parts)))
     return out
 
 
@@ -1175,26 +936,6 @@ def trend_checks(figs: dict[str, Figure], base: model.MultiIRSConfig, grid: Grid
 
 
 # Driver -----------------------------------------------------------------------------------
-def parse_figures(text: str) -> list[str]:
-    """``all`` or a comma list of ``fig08`` / ``8`` -> sorted figure names."""
-    if text.strip().lower() == "all":
-        return list(FIGURE_NAMES)
-    names = []
-    for part in filter(None, (p.strip().lower() for p in text.split(","))):
-        digits = part.removeprefix("fig")
-        name = f"fig{int(digits):02d}" if digits.isdigit() else part
-        if name not in SPECS:
-            raise ValueError(f"unknown figure {part!r}; known: all, {', '.join(FIGURE_NAMES)}")
-        names.append(name)
-    return sorted(set(names))
-
-
-def _names(text: str | None) -> frozenset[str] | None:
-    if text is None:
-        return None
-    return frozenset(filter(None, (p.strip() for p in text.split(","))))
-
-
 def run(
     figures: Sequence[str],
     *,
@@ -1243,14 +984,9 @@ def summary_text(
     solvers: dict[str, list[str]],
 ) -> str:
     base = model.MultiIRSConfig(**grid.base)
-    counts = Counter(c.status for c in checks)
-    lines = [
-        "# Model 004 (multi-IRS downlink): reproduction of spec section 10",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Monte Carlo: {mc} channel realisation{'s' * (mc != 1)} per point (the spec's is 200), "
-        f"seed {seed}" + (", `--small` sizes (smoke run)" if small else "") + ".",
+    setup = [
+        "The spec's Monte Carlo count is 200"
+        + ("; `--small` sizes (smoke run)." if small else "."),
         f"Base config (spec section 9 defaults{' with --small overrides' if small else ''}): "
         f"N_t = {base.num_bs_antennas}, L = {base.num_irs} IRSs of {base.num_elements} "
         f"elements, K = {base.num_users}, P = {base.tx_power_dbm:g} dBm, sigma^2 = "
@@ -1258,38 +994,23 @@ def summary_text(
         "Solvers in the one-parameter sweeps (registry order): "
         + "; ".join(f"{METRIC_NAME[m]}: {', '.join(names)}" for m, names in solvers.items())
         + ". Figs. 3-7 and 17 use the objective's reference.",
-        f"Machine: {machine()}.",
-        f"Wall time: {wall:.0f} s ("
-        + ", ".join(f"{job} {s:.0f} s" for job, s in seconds.items())
-        + ").",
-        "",
-        "Every solver solves the same channel realisations at each x (scenario seed "
-        "`[seed, x index, realisation]`). Bands: 95 % Student-t confidence interval of the "
-        "mean. The trend checks below are reported, never asserted.",
-        "",
-        f"## Trend checks ({counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP)",
-        "",
-        "```",
-        *(c.line() for c in checks),
-        "```",
-        "",
-        "## Failures and not-applicable solves",
-        "",
+        "Time per job: " + ", ".join(f"{job} {s:.0f} s" for job, s in seconds.items()) + ".",
     ]
-    bad = []
-    for name, fig in sorted(figs.items()):
-        for series, cells in fig.cells.items():
-            failed = sum(c.failed for c in cells)
-            na = sum(c.not_applicable for c in cells)
-            if (failed or na) and fig.spec.job != "convergence":
-                bad.append(f"- {name} {label(series)}: {failed} failed, {na} not applicable")
-    lines += bad or ["None."]
-    lines += ["", "## Files", "", "| figure | content | CSV | PNG |", "|---|---|---|---|"]
-    for name, csv_name, png_name in files:
-        spec = SPECS[name]
-        lines.append(
-            f"| {spec.paper} | {spec.title} | [{csv_name}]({csv_name}) | [{png_name}]({png_name}) |"
-        )
+    lines = out_figs.summary_lines(
+        title="Model 004 (multi-IRS downlink): reproduction of spec section 10",
+        command=command,
+        mc=mc,
+        seed=seed,
+        setup=setup,
+        machine=machine(),
+        wall_s=wall,
+        checks=checks,
+        figures=figs,
+        files=files,
+        label=label,
+        # the convergence curves pad finished runs, so their counts are not failures
+        quiet=[n for n, f in figs.items() if f.spec.job == "convergence"],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -1314,14 +1035,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.mc < 1:
         parser.error(f"--mc must be >= 1, got {args.mc}")
     try:
-        figures = parse_figures(args.figures)
+        figures = out_figs.parse_figures(args.figures, FIGURE_NAMES)
     except ValueError as exc:
         parser.error(str(exc))
     grid = SMALL if args.small else FULL
     base = model.MultiIRSConfig(**grid.base)
     known = set(registry(dataclasses.replace(base, objective="wsr")))
     known |= set(registry(dataclasses.replace(base, objective="min_rate")))
-    selection = Selection(_names(args.solvers), _names(args.skip) or frozenset(), args.with_slow)
+    selection = Selection(
+        out_figs.parse_names(args.solvers),
+        out_figs.parse_names(args.skip) or frozenset(),
+        args.with_slow,
+    )
     for option, names in (("--solvers", selection.names), ("--skip", selection.skip)):
         unknown = sorted((names or set()) - known)
         if unknown:
@@ -1342,10 +1067,9 @@ def main(argv: list[str] | None = None) -> int:
     files = []
     for name in sorted(figs):
         fig = figs[name]
-        stem = f"{name}_{fig.spec.slug}"
-        write_csv(fig, out / f"{stem}.csv")
-        write_png(fig, out / f"{stem}.png", args.mc)
-        files.append((name, f"{stem}.csv", f"{stem}.png"))
+        out_figs.write_csv(fig, out / f"{fig.spec.stem}.csv")
+        write_png(fig, out / f"{fig.spec.stem}.png", args.mc)
+        files.append((name, f"{fig.spec.stem}.csv", f"{fig.spec.stem}.png"))
     checks = trend_checks(figs, base, grid)
     wall = time.perf_counter() - start
     command = "python -m benchmarks.reproduce_multi_irs " + " ".join(
