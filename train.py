@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 ALGO_CHOICES = ("ppo", "sac", "td3", "ddpg", "a2c")
+CHOICES = {"algo": ALGO_CHOICES, "vec": ("dummy", "batched")}
 DEFAULT_ENV = "irs_gym/MultiIRSDownlink-v0"
 
 
@@ -52,7 +53,10 @@ class Args:
     seed: int = 0
     """seed of the agent and of the training envs (env copy i gets seed + i)"""
     n_envs: int | None = None
-    """number of env copies in the DummyVecEnv (default: the preset's)"""
+    """number of env copies (default: the preset's)"""
+    vec: str = "dummy"
+    """vector env: "dummy" (SB3's DummyVecEnv of single envs) or "batched" (the native batched
+    env, one numpy call per step for all copies; same transitions)"""
     log_dir: str = "runs"
     """root folder; the run directory is <log-dir>/<EnvName>__<algo>__s<seed>"""
     run_name: str | None = None
@@ -127,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, nargs="+", default=None, metavar="K=V", help=help_)
         else:
             typ = int if kind.startswith("int") else str
-            extra: dict[str, Any] = {"choices": ALGO_CHOICES} if f.name == "algo" else {}
+            extra: dict[str, Any] = {"choices": CHOICES[f.name]} if f.name in CHOICES else {}
             default = f.default
             suffix = f" (default: {default})" if default is not None else ""
             parser.add_argument(flag, type=typ, default=default, help=help_ + suffix, **extra)
@@ -255,6 +259,7 @@ def _train(
         overrides = previous["hyperparam_overrides"]
         args.preset = previous["args"]["preset"]
         args.n_envs = previous["n_envs"]
+        args.vec = previous["args"].get("vec", "dummy")
         checkpoint = latest_checkpoint(run_dir)
         if checkpoint is None:
             _fail(f"--resume: no checkpoint in {run_dir / CHECKPOINT_DIR}")
@@ -283,6 +288,7 @@ def _train(
             device=args.device,
             verbose=args.verbose,
             hyperparams=overrides,
+            vec=args.vec,
         )
     else:
         if checkpoint.steps >= total:
@@ -292,7 +298,7 @@ def _train(
             )
             return 0
         # A fresh seed for the envs, so that the resumed run does not replay its first data.
-        vec_env = make_vec(args.env, n_envs, args.seed + checkpoint.steps, env_kwargs)
+        vec_env = make_vec(args.env, n_envs, args.seed + checkpoint.steps, env_kwargs, args.vec)
         if checkpoint.vecnormalize is not None:
             vec_env = VecNormalize.load(str(checkpoint.vecnormalize), vec_env)
         elif normalize_options(hyper.get("normalize")) is not None:

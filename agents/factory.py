@@ -1,4 +1,6 @@
-"""``make_agent``: an SB3 algorithm on a monitored ``DummyVecEnv`` of an irs_gym env."""
+"""``make_agent``: an SB3 algorithm on a monitored vector env of an irs_gym env
+(``DummyVecEnv`` of single envs, or :class:`agents.vec_env.BatchedVecEnv` over the native
+batched env)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
 
 from agents.envs import check_env_id, normalize_env_kwargs
 from agents.hyperparams import DEFAULT, META_KEYS, load_preset, validate
+from agents.vec_env import BatchedVecEnv
 
 logger = logging.getLogger(__name__)
 
@@ -72,18 +75,35 @@ def normalize_options(value: Any) -> dict[str, bool] | None:
     raise ValueError(f"normalize must be false, true or {{obs, reward}}, got {value!r}")
 
 
+#: Vector env kinds: B single envs in SB3's ``DummyVecEnv``, or the native batched env.
+VEC_KINDS = ("dummy", "batched")
+
+
 def make_vec(
     env_id: str,
     n_envs: int,
     seed: int,
     env_kwargs: dict[str, Any] | None = None,
+    vec: str = "dummy",
 ) -> VecEnv:
-    """``n_envs`` monitored copies in a ``DummyVecEnv``; copy ``i`` is seeded ``seed + i``."""
+    """``n_envs`` monitored copies; copy ``i`` is seeded ``seed + i``.
+
+    ``vec="dummy"``: ``DummyVecEnv`` of ``Monitor``-wrapped single envs; ``vec="batched"``:
+    :class:`~agents.vec_env.BatchedVecEnv` (one numpy call per step for the whole batch)
+    under ``VecMonitor``. Both give the same transitions.
+    """
     import irs_gym  # noqa: F401  (registers the ids in this process)
 
     check_env_id(env_id)
     if not (isinstance(n_envs, int) and n_envs >= 1):
         raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
+    if vec not in VEC_KINDS:
+        raise ValueError(f"vec must be one of {VEC_KINDS}, got {vec!r}")
+    if vec == "batched":
+        venv = BatchedVecEnv(env_id, n_envs, normalize_env_kwargs(env_kwargs))
+        venv.seed(seed)
+        venv.action_space.seed(seed)
+        return VecMonitor(venv)
     # make_vec_env asks for render_mode="rgb_array" unless told otherwise; the irs_gym envs
     # do not render (and reject any render mode), so pass None explicitly.
     return make_vec_env(
@@ -135,6 +155,7 @@ def make_agent(
     device: str = "cpu",
     verbose: int = 0,
     hyperparams: dict[str, Any] | None = None,
+    vec: str = "dummy",
 ) -> tuple[BaseAlgorithm, VecEnv]:
     """Build an SB3 agent for ``env_id`` from a preset.
 
@@ -149,6 +170,7 @@ def make_agent(
         device: torch device.
         verbose: SB3 verbosity.
         hyperparams: values overriding the preset (same keys).
+        vec: ``"dummy"`` or ``"batched"`` (see :func:`make_vec`).
 
     Returns:
         ``(model, vec_env)``; ``vec_env`` is a ``VecNormalize`` when the preset asks for it.
@@ -160,7 +182,7 @@ def make_agent(
     check_env_id(env_id)
     values = resolve_hyperparams(algo, env_id, preset, hyperparams)
     n = n_envs if n_envs is not None else int(values.get("n_envs", 1))
-    vec_env = make_vec(env_id, n, seed, env_kwargs)
+    vec_env = make_vec(env_id, n, seed, env_kwargs, vec)
     norm = normalize_options(values.get("normalize"))
     if norm is not None:
         vec_env = VecNormalize(

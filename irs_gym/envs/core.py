@@ -264,9 +264,14 @@ class IRSVectorEnv(gym.vector.VectorEnv):
     """Native batched env: ``num_envs`` copies stepped with one batch-first model call.
 
     Sub-env ``i`` owns its generator (seeded ``seed + i`` like ``SyncVectorEnv``) and draws its
-    realisations exactly as the single env does, so the two agree step for step. Autoreset
-    follows Gymnasium's default ``NEXT_STEP`` mode; episodes are truncated after
-    ``max_episode_steps`` (given by the registry's ``vector_entry_point``).
+    realisations exactly as the single env does, so the two agree step for step. Episodes are
+    truncated after ``max_episode_steps`` (given by the registry's ``vector_entry_point``).
+
+    Autoreset (``autoreset_mode``): Gymnasium's default ``NEXT_STEP`` (the step after an
+    episode's end resets that sub-env and ignores its action), or ``SAME_STEP`` (the ending
+    step resets at once; ``info["final_obs"]`` and ``info["final_info"]`` hold the last
+    observation and info, masked by ``info["_final_obs"]``), which is what SB3's ``VecEnv``
+    expects (see ``agents.vec_env``).
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -280,10 +285,21 @@ class IRSVectorEnv(gym.vector.VectorEnv):
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         **kwargs: Any,
     ) -> None:
         if not (isinstance(num_envs, int) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        modes = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+        try:
+            autoreset_mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            autoreset_mode = None
+        if autoreset_mode not in modes:
+            raise ValueError(
+                f"autoreset_mode must be one of {[m.value for m in modes]}, got {autoreset_mode!r}"
+            )
+        self.metadata = {**self.metadata, "autoreset_mode": autoreset_mode}
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
         if render_mode is not None:
@@ -371,7 +387,7 @@ class IRSVectorEnv(gym.vector.VectorEnv):
                 ),
             )
         restart = np.flatnonzero(self._autoreset)
-        if restart.size:
+        if restart.size:  # NEXT_STEP only: SAME_STEP never leaves a sub-env pending
             _, m_reset = self._fresh(restart)
             m = {k: np.array(v, copy=True) for k, v in m.items()}
             for k in m:
@@ -381,6 +397,25 @@ class IRSVectorEnv(gym.vector.VectorEnv):
         truncations = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncations = active & (self._steps >= self.max_episode_steps)
-        self._autoreset = terminations | truncations
+        done = terminations | truncations
         obs = self.task.observe(self.scenario, self._last_action, self._last_reward)
-        return obs, rewards, terminations, truncations, self.task.batched_info(m, self.num_envs)
+        info = self.task.batched_info(m, self.num_envs)
+        if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
+            self._autoreset = done
+            return obs, rewards, terminations, truncations, info
+        ended = np.flatnonzero(done)
+        if ended.size:
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            final_info = np.full(self.num_envs, None, dtype=object)
+            for i in ended:
+                final_obs[i] = obs[i].copy()
+                final_info[i] = {k: v[i] for k, v in info.items() if not k.startswith("_")}
+            _, m_reset = self._fresh(ended)
+            obs = self.task.observe(self.scenario, self._last_action, self._last_reward)
+            m = {k: np.array(v, copy=True) for k, v in m.items()}
+            for k in m:
+                m[k][ended] = m_reset[k]
+            info = self.task.batched_info(m, self.num_envs)
+            info.update(final_obs=final_obs, _final_obs=done, final_info=final_info)
+            info["_final_info"] = done
+        return obs, rewards, terminations, truncations, info

@@ -115,3 +115,32 @@ def test_default_make_vec_is_native(env_id, small_kwargs):
 def test_vector_rejects_bad_num_envs(env_id, small_kwargs, bad):
     with pytest.raises(ValueError, match="num_envs"):
         gym.make_vec(env_id, num_envs=bad, vectorization_mode="vector_entry_point", **small_kwargs)
+
+
+def test_same_step_autoreset(env_id, small_kwargs):
+    """SAME_STEP returns the reset observation at once, with the episode's last observation
+    and info in ``final_obs`` / ``final_info``, equal to NEXT_STEP's ending step."""
+    from gymnasium.vector import AutoresetMode
+
+    kw = dict(num_envs=2, vectorization_mode="vector_entry_point", max_episode_steps=3)
+    nxt = gym.make_vec(env_id, **kw, **small_kwargs)
+    same = gym.make_vec(env_id, **kw, autoreset_mode=AutoresetMode.SAME_STEP, **small_kwargs)
+    nxt.action_space.seed(0)
+    actions = [nxt.action_space.sample() for _ in range(3)]
+    nxt.reset(seed=5)
+    same.reset(seed=5)
+    for t, a in enumerate(actions):
+        o1, r1, _, tr1, i1 = nxt.step(a)
+        o2, r2, _, tr2, i2 = same.step(a)
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(tr1, tr2)
+        if t < 2:
+            np.testing.assert_array_equal(o1, o2)
+            assert "final_obs" not in i2
+    assert tr2.all() and i2["_final_obs"].all()
+    np.testing.assert_array_equal(np.stack(i2["final_obs"]), o1)
+    assert i2["final_info"][1]["objective"] == i1["objective"][1]
+    o_next, *_ = nxt.step(actions[0])  # NEXT_STEP resets now: the same fresh episode
+    np.testing.assert_array_equal(o_next, o2)
+    with pytest.raises(ValueError, match="autoreset_mode"):
+        gym.make_vec(env_id, **kw, autoreset_mode="disabled", **small_kwargs)
