@@ -27,6 +27,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 from gymnasium.vector.vector_env import AutoresetMode
 
+from irs_gym.envs.streams import CountingStream, UniformStream
 from irs_gym.models.tree import tree_assign, tree_index, tree_stack
 
 CHANNEL_MODES = ("iid", "static", "markov")
@@ -84,7 +85,47 @@ class ModelTask:
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator):
+        """One realisation. Implement this or :meth:`sample_batch` (preferred: fast batches)."""
+        if not self.samples_in_batches:
+            raise NotImplementedError
+        return self.sample_batch(rng, ())
+
+    def sample_batch(self, rng, batch_shape: tuple[int, ...]):
+        """Optional hook: ``batch_shape`` realisations in one vectorised call, drawing only
+        through ``rng.random``, ``rng.uniform`` and ``rng.standard_normal`` with sizes that
+        start with ``batch_shape`` (the contract of :class:`~irs_gym.envs.streams.
+        UniformStream`); then the batched env builds B realisations at once and still equals
+        B single envs draw for draw."""
         raise NotImplementedError
+
+    @property
+    def samples_in_batches(self) -> bool:
+        return type(self).sample_batch is not ModelTask.sample_batch
+
+    def draw_scenario(self, rng: np.random.Generator):
+        """The realisation a single env draws from ``rng``."""
+        if not self.samples_in_batches:
+            return self.sample(rng)
+        return self.sample_batch(UniformStream(rng.random(self.uniforms_per_sample)), ())
+
+    def draw_scenarios(self, rngs: list[np.random.Generator]):
+        """Sub-env ``i``'s realisation from ``rngs[i]`` for every ``i``, stacked: equal to
+        ``tree_stack([draw_scenario(r) for r in rngs])``."""
+        if not self.samples_in_batches:
+            return tree_stack([self.sample(r) for r in rngs])
+        u = np.empty((len(rngs), self.uniforms_per_sample))
+        for r, row in zip(rngs, u, strict=True):
+            r.random(out=row)
+        return self.sample_batch(UniformStream(u, (len(rngs),)), (len(rngs),))
+
+    @property
+    def uniforms_per_sample(self) -> int:
+        """How many uniforms one realisation consumes (counted once per task)."""
+        if getattr(self, "_uniforms_per_sample", None) is None:
+            counter = CountingStream()
+            self.sample_batch(counter, ())
+            self._uniforms_per_sample = counter.position
+        return self._uniforms_per_sample
 
     def evolve(self, scenario, rng: np.random.Generator):
         raise NotImplementedError
@@ -159,19 +200,27 @@ class ModelTask:
             self.constraint_penalty * m["constraint_violation"]
         )
 
+    def features(self, scenario) -> np.ndarray:
+        """:meth:`channel_features` clipped to the observation bounds as float32, computed once
+        per scenario object (scenarios are never modified in place, so a static episode reuses
+        its features at every step). Read-only: callers copy."""
+        if getattr(self, "_features_of", None) is not scenario:
+            feats = self.channel_features(scenario)
+            self._features = np.clip(feats, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+            self._features.setflags(write=False)
+            self._features_of = scenario
+        return self._features
+
     def observe(self, scenario, last_action=None, last_reward=None) -> np.ndarray:
-        feats = self.channel_features(scenario)
-        if self.channel_mode == "static":
-            batch = feats.shape[:-1]
-            feats = np.concatenate(
-                [
-                    feats,
-                    np.reshape(last_action, (*batch, -1)),
-                    np.reshape(last_reward, (*batch, 1)),
-                ],
-                axis=-1,
-            )
-        return np.clip(feats, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+        feats = self.features(scenario)
+        if self.channel_mode != "static":
+            return feats.copy()
+        batch, size = feats.shape[:-1], feats.shape[-1]
+        obs = np.empty((*batch, self.observation_size), dtype=np.float32)
+        obs[..., :size] = feats
+        obs[..., size:-1] = np.reshape(last_action, (*batch, -1))  # already in [-1, 1]
+        obs[..., -1] = np.clip(last_reward, -OBS_BOUND, OBS_BOUND)
+        return obs
 
     def contract_info(self, m: dict[str, np.ndarray]) -> dict[str, Any]:
         """The info dict of one unbatched step (contract keys first)."""
@@ -237,7 +286,7 @@ class IRSEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self.scenario = self.task.sample(self.np_random)
+        self.scenario = self.task.draw_scenario(self.np_random)
         decision = self.task.default_decision(self.scenario)
         m = self.task.score(self.scenario, decision)
         self._last_action = self.task.normalized_action(self.task.encode(decision))
@@ -253,7 +302,7 @@ class IRSEnv(gym.Env):
         info = self.task.contract_info(m)
         self._last_action, self._last_reward = self.task.normalized_action(action), reward
         if self.task.channel_mode == "iid":
-            self.scenario = self.task.sample(self.np_random)
+            self.scenario = self.task.draw_scenario(self.np_random)
         elif self.task.channel_mode == "markov":
             self.scenario = self.task.evolve(self.scenario, self.np_random)
         obs = self.task.observe(self.scenario, self._last_action, self._last_reward)
@@ -330,7 +379,7 @@ class IRSVectorEnv(gym.vector.VectorEnv):
 
     def _fresh(self, index: np.ndarray) -> tuple[Any, dict[str, np.ndarray]]:
         """New episodes for ``index``: sample, score the default decision, set memory."""
-        scen = tree_stack([self.task.sample(self._rngs[i]) for i in index])
+        scen = self.task.draw_scenarios([self._rngs[i] for i in index])
         self.scenario = (
             scen
             if self.scenario is None or len(index) == self.num_envs
@@ -376,7 +425,7 @@ class IRSVectorEnv(gym.vector.VectorEnv):
         self._steps[live] += 1
         if self.task.channel_mode == "iid" and live.size:
             self.scenario = tree_assign(
-                self.scenario, live, tree_stack([self.task.sample(self._rngs[i]) for i in live])
+                self.scenario, live, self.task.draw_scenarios([self._rngs[i] for i in live])
             )
         elif self.task.channel_mode == "markov" and live.size:
             self.scenario = tree_assign(

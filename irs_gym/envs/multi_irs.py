@@ -50,8 +50,8 @@ class MultiIRSTask(ModelTask):
             self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.objective_name = "weighted_sum_rate" if cfg.objective == "wsr" else "weighted_min_rate"
 
-    def sample(self, rng):
-        return model.sample_scenario(self.config, rng)
+    def sample_batch(self, rng, batch_shape):
+        return model.sample_scenario(self.config, rng, batch_shape)
 
     def evolve(self, scenario, rng):
         return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])

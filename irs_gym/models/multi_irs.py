@@ -28,6 +28,7 @@ the noise standard deviation so that every SINR and every solver sees noise powe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -212,33 +213,53 @@ class MultiIRSConfig:
             _check(gap > 0, f"irs_positions_m must differ from {name}, got {positions!r}")
 
     # Derived quantities -------------------------------------------------------------------
-    @property
+    @functools.cached_property  # configs are frozen; the env reads these every step
     def tx_power_w(self) -> float:
         """P in W."""
         return float(dbm_to_w(self.tx_power_dbm))
 
-    @property
+    @functools.cached_property  # configs are frozen; the env reads these every step
     def noise_w(self) -> float:
         """sigma^2 in W."""
         return float(dbm_to_w(self.noise_dbm))
 
-    @property
+    @functools.cached_property  # configs are frozen; the env reads these every step
     def total_elements(self) -> int:
         """M = sum_l M_l, the length of the stacked phase vector."""
         return int(sum(self.num_elements))
 
-    @property
+    @functools.cached_property  # configs are frozen; the env reads these every step
     def irs_slices(self) -> tuple[slice, ...]:
         """Slice of IRS l in the stacked element axis."""
         edges = np.cumsum((0, *self.num_elements))
         return tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(edges))
 
-    @property
+    @functools.cached_property  # configs are frozen; the env reads these every step
     def weights_array(self) -> np.ndarray:
         """omega [K]."""
-        if self.weights is None:
-            return np.ones(self.num_users)
-        return np.asarray(self.weights, dtype=float)
+        omega = np.ones(self.num_users) if self.weights is None else np.array(self.weights, float)
+        omega.setflags(write=False)  # cached and shared
+        return omega
+
+    @functools.cached_property
+    def feature_scales(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """sqrt of the path gains at the nominal distances that scale the observation: per
+        element of G (BS -> IRS_l), per element of h (IRS_l -> user centre), and of S
+        (IRS1 -> IRS2; nan with one IRS)."""
+        irs = np.asarray(self.irs_positions_m)
+        g = np.sqrt(
+            free_space_gain(distance_m(irs, np.asarray(self.bs_position_m)), self.carrier_hz)
+        )
+        h = np.sqrt(
+            free_space_gain(distance_m(irs, np.asarray(self.user_center_m)), self.carrier_hz)
+        )
+        s = float("nan")
+        if len(irs) > 1:
+            s = math.sqrt(free_space_gain(float(distance_m(irs[0], irs[1])), self.carrier_hz))
+        per_g, per_h = np.repeat(g, self.num_elements), np.repeat(h, self.num_elements)
+        for a in (per_g, per_h):
+            a.setflags(write=False)
+        return per_g, per_h, s
 
     @property
     def num_paths(self) -> int:
@@ -537,7 +558,9 @@ def metrics(
 # Closed-form precoders (spec (49)-(51)), all at full power -------------------------------
 def scale_to_power(W: np.ndarray, power: float) -> np.ndarray:
     """W * sqrt(P) / ||W||_F over the last two axes (equal entries when W = 0)."""
-    norm = np.linalg.norm(W, axis=(-2, -1), keepdims=True)
+    norm = np.sqrt((W.real**2 + W.imag**2).sum(axis=(-2, -1), keepdims=True))
+    if np.all(norm > 0):
+        return W * (math.sqrt(power) / norm)
     # An all-zero effective channel (every link blocked) leaves no direction to prefer.
     fallback = np.full(W.shape, 1.0 + 0j) / math.sqrt(W.shape[-1] * W.shape[-2])
     safe = np.where(norm > 0, W / np.where(norm > 0, norm, 1.0), fallback)
@@ -582,25 +605,12 @@ def observation(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.ndarra
     entry then has unit mean power at the nominal distances (the SV normalisation gives
     E|X_ij|^2 = PL); the residual spread carries the users' distance differences.
     """
-    irs = np.asarray(config.irs_positions_m)
-    g_scale = np.sqrt(
-        free_space_gain(distance_m(irs, np.asarray(config.bs_position_m)), config.carrier_hz)
-    )
-    h_scale = np.sqrt(
-        free_space_gain(distance_m(irs, np.asarray(config.user_center_m)), config.carrier_hz)
-    )
-    per_elem_g = np.concatenate(
-        [np.full(m, s) for m, s in zip(config.num_elements, g_scale, strict=True)]
-    )
-    per_elem_h = np.concatenate(
-        [np.full(m, s) for m, s in zip(config.num_elements, h_scale, strict=True)]
-    )
+    per_elem_g, per_elem_h, s_scale = config.feature_scales
     G = scenario.G / per_elem_g[:, None]
     h = scenario.h / per_elem_h
     batch = scenario.h.shape[:-2]
     parts = [G.real, G.imag, h.real, h.imag]
     if scenario.S is not None:
-        s_scale = math.sqrt(free_space_gain(float(distance_m(irs[0], irs[1])), config.carrier_hz))
         parts += [scenario.S.real / s_scale, scenario.S.imag / s_scale]
     return np.concatenate([p.reshape(*batch, -1) for p in parts], axis=-1)
 

@@ -115,13 +115,20 @@ def planar_response(
     s_x, s_y = np.broadcast_arrays(
         np.asarray(sine_x, dtype=np.float64), np.asarray(sine_y, dtype=np.float64)
     )
-    i_x = np.arange(n_x, dtype=np.float64)
-    i_y = np.arange(n_y, dtype=np.float64)
-    phase = s_x[..., None, None] * i_x[:, None] + s_y[..., None, None] * i_y[None, :]
-    a = np.exp(1j * np.pi * phase).reshape(*s_x.shape, n_x * n_y)
+    # Kronecker product of the two axes' ULA responses: n_x + n_y phasors instead of n_x n_y
+    a_x = _phasor(np.pi * s_x[..., None] * np.arange(n_x, dtype=np.float64))
+    a_y = _phasor(np.pi * s_y[..., None] * np.arange(n_y, dtype=np.float64))
     if normalized:
-        a /= np.sqrt(n_x * n_y)
-    return a
+        a_x *= 1.0 / np.sqrt(n_x * n_y)
+    return (a_x[..., :, None] * a_y[..., None, :]).reshape(*s_x.shape, n_x * n_y)
+
+
+def _phasor(phase: np.ndarray) -> ComplexArray:
+    """exp(j phase) from cos and sin (several times faster than a complex exp)."""
+    out = np.empty(phase.shape, dtype=np.complex128)
+    np.cos(phase, out=out.real)
+    np.sin(phase, out=out.imag)
+    return out
 
 
 def upa_response(

@@ -47,7 +47,8 @@ def test_batched_equals_dummy(env_id, channel_mode, env_small_kwargs):
                     y["terminal_observation"], x["terminal_observation"], rtol=1e-6, atol=1e-7
                 )
                 assert x["TimeLimit.truncated"] == y["TimeLimit.truncated"]
-                assert x["episode"]["r"] == pytest.approx(y["episode"]["r"], rel=1e-5)
+                # Monitor rounds the return to 6 decimals, VecMonitor does not
+                assert x["episode"]["r"] == pytest.approx(y["episode"]["r"], abs=1e-6)
                 assert x["episode"]["l"] == y["episode"]["l"]
     assert dones_seen == 3 * 2
 
