@@ -59,7 +59,9 @@ def theta_egrad(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) ->
     s, D, x_kk = _ratio_parts(x, 1.0)
     coef = -(wt * s / D**2)[:, None] * x
     coef[np.diag_indices_from(coef)] += wt * x_kk / D
-    return -2.0 * np.einsum("kj,kjm->m", coef, np.conj(d))
+    # sum_kj coef_kj conj(d_kj) as one matrix-vector product, without conjugating d
+    K = coef.shape[-1]
+    return -2.0 * np.conj(np.conj(coef).reshape(K * K) @ d.reshape(K * K, -1))
 
 
 def w_step(

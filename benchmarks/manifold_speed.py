@@ -1,0 +1,143 @@
+"""Our Riemannian conjugate gradient against pymanopt's on the same theta-step problems.
+
+Run from the repository root (pymanopt comes with the ``bench`` extra)::
+
+    python -m benchmarks.manifold_speed                   # M = 16, 64, 256; 20 problems each
+    python -m benchmarks.manifold_speed --elements 64 --problems 50 --out benchmarks/manifold.md
+
+The problem is DOMALO's theta-step (spec 004 section 5.3): minimise the negated FP surrogate
+-sum_k w~_k |c_kk + theta^T d_kk|^2 / (sum_j |c_kj + theta^T d_kj|^2 + 1) over the complex
+circle, built from a model-004 realisation (one IRS of M elements, N_t = 16, K = 4, MRT
+precoder, theta = 1 start) with :func:`irs_gym.models.multi_irs.affine_terms`. Both
+optimisers get the same cost, Euclidean gradient and start point:
+
+* ``ours``: :func:`baselines.manifold.conjugate_gradient` (Armijo backtracking from tau = 1,
+  Polak-Ribiere+), as DOMALO runs it;
+* ``pymanopt``: ``pymanopt.optimizers.ConjugateGradient`` on ``ComplexCircle(M)`` with its
+  defaults (adaptive line search, Hestenes-Stiefel) and the same iteration cap.
+
+Each runs once with the cap DOMALO uses (I_theta = 20 iterations) and once to convergence
+(cap 500, gradient norm 1e-6). The table gives the median time per solve, the mean final
+cost of each and the time ratio pymanopt / ours, all measured in one run. Nothing here is
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from baselines.manifold import ComplexCircle, conjugate_gradient
+from baselines.multi_irs.domalo import theta_cost, theta_egrad
+from benchmarks.common import emit, machine, markdown_table
+from irs_gym.models import multi_irs as model
+
+
+def problem(num_elements: int, seed: int):
+    """(cost, egrad, x0) of one theta-step instance."""
+    cfg = model.MultiIRSConfig(num_irs=1, num_elements=num_elements)
+    scen = model.sample_scenario(cfg, np.random.default_rng(seed))
+    ch = model.normalized(cfg, scen)
+    theta = np.ones(num_elements, dtype=complex)
+    W = model.mrt_precoder(model.effective_channel(ch, theta), cfg.tx_power_w)
+    gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
+    wt = cfg.weights_array * (1.0 + gamma)
+    c, d = model.affine_terms(ch, theta, W)
+    return (lambda x: theta_cost(x, c, d, wt)), (lambda x: theta_egrad(x, c, d, wt)), theta
+
+
+def run_ours(cost, egrad, x0, iterations: int) -> tuple[float, float]:
+    start = time.perf_counter()
+    res = conjugate_gradient(ComplexCircle, cost, egrad, x0, max_iterations=iterations)
+    return time.perf_counter() - start, float(cost(res.x))
+
+
+def run_pymanopt(cost, egrad, x0, iterations: int) -> tuple[float, float]:
+    import pymanopt
+    from pymanopt.manifolds import ComplexCircle as PymanoptCircle
+    from pymanopt.optimizers import ConjugateGradient
+
+    manifold = PymanoptCircle(len(x0))
+
+    @pymanopt.function.numpy(manifold)
+    def f(x):
+        return cost(x)
+
+    @pymanopt.function.numpy(manifold)
+    def grad(x):
+        return egrad(x)
+
+    prob = pymanopt.Problem(manifold, f, euclidean_gradient=grad)
+    opt = ConjugateGradient(
+        max_iterations=iterations, min_gradient_norm=1e-6, verbosity=0, log_verbosity=0
+    )
+    start = time.perf_counter()
+    res = opt.run(prob, initial_point=x0.copy())
+    return time.perf_counter() - start, float(cost(res.point))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--elements", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--problems", type=int, default=20, help="instances per size")
+    parser.add_argument("--out", help="also write the table (markdown) to this file")
+    args = parser.parse_args(argv)
+    try:
+        import pymanopt  # noqa: F401
+    except ImportError:
+        parser.error("pymanopt is not installed: pip install -e '.[bench]'")
+    logging.getLogger("pymanopt").setLevel(logging.ERROR)
+    rows = []
+    for m in args.elements:
+        for label, cap in (("20 iterations (DOMALO)", 20), ("to convergence", 500)):
+            t_ours, t_pm, f_ours, f_pm, wins = [], [], [], [], 0
+            for seed in range(args.problems):
+                cost, egrad, x0 = problem(m, seed)
+                a = run_ours(cost, egrad, x0, cap)
+                b = run_pymanopt(cost, egrad, x0, cap)
+                t_ours.append(a[0])
+                t_pm.append(b[0])
+                f_ours.append(a[1])
+                f_pm.append(b[1])
+                wins += a[1] <= b[1] + 1e-9 * abs(b[1])
+            ratio = statistics.median(t_pm) / statistics.median(t_ours)
+            rows.append(
+                [
+                    m,
+                    label,
+                    f"{1e3 * statistics.median(t_ours):.2f}",
+                    f"{1e3 * statistics.median(t_pm):.2f}",
+                    f"{ratio:.1f}x",
+                    f"{np.mean(f_ours):.5g}",
+                    f"{np.mean(f_pm):.5g}",
+                    f"{wins}/{args.problems}",
+                ]
+            )
+    table = markdown_table(
+        [
+            "M",
+            "iterations",
+            "ours ms",
+            "pymanopt ms",
+            "time ratio",
+            "ours mean cost",
+            "pymanopt mean cost",
+            "ours <= pymanopt",
+        ],
+        rows,
+    )
+    emit(f"Machine: {machine()}.\n\n{table}", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
