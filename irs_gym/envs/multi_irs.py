@@ -157,8 +157,8 @@ class MultiIRSDownlinkEnv(IRSEnv):
     ## Starting State
 
     ``reset`` draws user positions (disc of radius 10 m around (60, 0, 0) m), SV path gains
-    and angles, and blockage. ``info`` at reset scores DOMALO's initial point (theta = 1, MRT
-    at full power).
+    and angles, and blockage. ``info`` at reset scores the default decision (theta = 1, the
+    spec's theta^0, and MRT at full power).
 
     ## Episode End
 

@@ -589,7 +589,7 @@ def mmse_precoder(hbar: np.ndarray, power: float, noise: float = 1.0) -> np.ndar
 
 
 def default_decision(config: MultiIRSConfig, scenario: MultiIRSScenario) -> MultiIRSDecision:
-    """DOMALO's initial point (spec 5.5): theta = 1, W = MRT at full power."""
+    """The env's reset decision: theta = 1 (spec 5.5's theta^0) and W = MRT at full power."""
     batch = scenario.h.shape[:-2]
     theta = np.ones((*batch, config.total_elements), dtype=complex)
     hbar = effective_channel(normalized(config, scenario), theta)
