@@ -18,6 +18,7 @@ Channel modes (ARCHITECTURE "Env design decisions"):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -155,11 +156,11 @@ class ModelTask:
         return ()
 
     # Generic parts ----------------------------------------------------------------------
-    @property
+    @functools.cached_property  # the spaces are fixed by configure(); read every step
     def action_size(self) -> int:
         return int(np.prod(self.action_space.shape))
 
-    @property
+    @functools.cached_property
     def observation_size(self) -> int:
         extra = self.action_size + 1 if self.channel_mode == "static" else 0
         return self.channel_feature_size() + extra
