@@ -14,6 +14,7 @@ import numpy as np
 #: The "small" config per env id (model 004: N_t = 4, one IRS of 4 elements, K = 4).
 SMALL: dict[str, dict[str, Any]] = {
     "irs_gym/MultiIRSDownlink-v0": dict(num_bs_antennas=4, num_elements=4, num_irs=1, num_users=4),
+    "irs_gym/BlockAllocation-v0": dict(num_users=4, block_size=50),
 }
 
 

@@ -18,6 +18,7 @@ MAX_EPISODE_STEPS = 50
 
 ENV_IDS = {
     "irs_gym/MultiIRSDownlink-v0": ("irs_gym.envs.multi_irs", "MultiIRSDownlink"),
+    "irs_gym/BlockAllocation-v0": ("irs_gym.envs.block_allocation", "BlockAllocation"),
 }
 
 for _env_id, (_module, _name) in ENV_IDS.items():

@@ -13,6 +13,7 @@ from irs_gym.physics.arrays import (
     upa_response,
     ura_response,
 )
+from irs_gym.physics.bs_power import EARTH_PARAMETERS, EarthParameters, earth_input_power_w
 from irs_gym.physics.fading import (
     SVPaths,
     complex_normal,
@@ -54,9 +55,11 @@ from irs_gym.physics.units import (
 
 __all__ = [
     "AKDENIZ_PARAMETERS",
+    "EARTH_PARAMETERS",
     "SPEED_OF_LIGHT_M_S",
     "THERMAL_NOISE_PSD_DBM_PER_HZ",
     "AkdenizParameters",
+    "EarthParameters",
     "SVPaths",
     "akdeniz_gain",
     "akdeniz_gain_db",
@@ -66,6 +69,7 @@ __all__ = [
     "db_to_linear",
     "dbm_to_w",
     "distance_m",
+    "earth_input_power_w",
     "free_space_gain",
     "gauss_markov",
     "linear_to_db",

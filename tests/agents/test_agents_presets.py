@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from stable_baselines3.common.vec_env import VecNormalize
@@ -9,6 +10,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 import irs_gym
 from agents import ALGOS, list_presets, load_preset, make_agent, preset_env_ids
 from agents import hyperparams as hp
+from agents.factory import normalize_options
 
 PRESET_CASES = [
     (env_id, algo, preset)
@@ -26,18 +28,22 @@ def test_every_preset_file_names_a_registered_env():
 
 
 @pytest.mark.parametrize(("env_id", "algo", "preset"), PRESET_CASES)
-def test_every_preset_builds_an_agent(env_id, algo, preset, tiny):
+def test_every_preset_builds_an_agent(env_id, algo, preset, env_small_kwargs):
     values = load_preset(env_id, algo, preset)
     assert values["total_timesteps"] >= 1 and values["n_envs"] >= 1
     assert "net_arch" in values["policy_kwargs"]
-    model, venv = make_agent(algo, env_id, preset=preset, n_envs=2, env_kwargs=tiny["kwargs"])
+    kwargs = env_small_kwargs.get(env_id, {})
+    model, venv = make_agent(algo, env_id, preset=preset, n_envs=2, env_kwargs=kwargs)
     assert isinstance(model, ALGOS[algo])
     assert venv.num_envs == 2
-    assert model.action_space.shape == (20,)  # M + 2 N_t K = 4 + 16 at the tiny config
-    assert isinstance(venv, VecNormalize) == bool(values.get("normalize"))
+    expected = gym.make(env_id, **kwargs).action_space.shape
+    assert model.action_space.shape == expected
+    assert isinstance(venv, VecNormalize) == (
+        normalize_options(values.get("normalize")) is not None
+    )
     obs = venv.reset()
     action, _ = model.predict(obs, deterministic=True)
-    assert action.shape == (2, 20) and np.all(np.abs(action) <= 1.0)
+    assert action.shape == (2, *expected) and np.all(np.abs(action) <= 1.0)
 
 
 def test_make_agent_learns_and_takes_overrides(tiny):

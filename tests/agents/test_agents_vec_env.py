@@ -48,7 +48,7 @@ def test_batched_equals_dummy(env_id, channel_mode, env_small_kwargs):
                 )
                 assert x["TimeLimit.truncated"] == y["TimeLimit.truncated"]
                 # Monitor rounds the return to 6 decimals, VecMonitor does not
-                assert x["episode"]["r"] == pytest.approx(y["episode"]["r"], abs=1e-6)
+                assert x["episode"]["r"] == pytest.approx(y["episode"]["r"], rel=1e-6, abs=1e-6)
                 assert x["episode"]["l"] == y["episode"]["l"]
     assert dones_seen == 3 * 2
 
