@@ -5,6 +5,10 @@ Protocol (one decision per realisation): for episode ``i`` the env is reset with
 baseline solves ``env.unwrapped.scenario`` with ``rng = numpy.random.default_rng(seed + i)``
 (:func:`solver_rng`) and its decision is encoded and stepped. Both are scored by the env's
 ``info["objective"]`` after that single step, so every number comes from the same metric code.
+Envs whose decision takes several steps (``env.unwrapped.multi_step_decisions``, e.g. the
+sequential block allocation) are stepped until the episode ends: the agent predicts at every
+step, the baseline steps ``encode(decision)`` (the next step toward it) each time, and the
+last step's ``info`` scores the decision.
 
 Summaries (per policy): mean objective, 95% confidence interval of the mean (Student t),
 feasibility rate, solver statuses, seconds per decision, and the *ratio to the reference*:
@@ -94,12 +98,18 @@ def evaluate_agent(
     out = []
     for i, seed in enumerate(tqdm(seeds, desc=name, disable=not progress, leave=False)):
         obs, _ = env.reset(seed=int(seed))
-        start = time.perf_counter()
-        action, _ = model.predict(
-            normalize_obs(obs) if normalize_obs is not None else obs, deterministic=True
-        )
-        seconds = time.perf_counter() - start
-        _, _, _, _, info = env.step(action)
+        seconds = 0.0
+
+        def act(obs: np.ndarray) -> np.ndarray:
+            nonlocal seconds
+            start = time.perf_counter()
+            action, _ = model.predict(
+                normalize_obs(obs) if normalize_obs is not None else obs, deterministic=True
+            )
+            seconds += time.perf_counter() - start
+            return action
+
+        info = decide(env, obs, act)
         out.append(
             EpisodeResult(
                 name,
@@ -115,6 +125,16 @@ def evaluate_agent(
             )
         )
     return out
+
+
+def decide(env: gym.Env, obs: np.ndarray, act: Callable[[np.ndarray], Any]) -> dict[str, Any]:
+    """Step ``act(obs)`` once, or until the episode ends for multi-step decisions; returns
+    the last step's info."""
+    multi = bool(getattr(env.unwrapped, "multi_step_decisions", False))
+    while True:
+        obs, _, terminated, truncated, info = env.step(act(obs))
+        if not multi or terminated or truncated:
+            return info
 
 
 def _solve_one(solver: Any, env: gym.Env, episode: int, seed: int) -> dict[str, Any]:
@@ -138,7 +158,7 @@ def _solve_one(solver: Any, env: gym.Env, episode: int, seed: int) -> dict[str, 
     if sol.decision is None:
         return {**rec, "objective": math.nan, "feasible": False, "constraint_violation": math.nan}
     try:
-        _, _, _, _, info = env.step(u.encode(sol.decision))
+        info = decide(env, None, lambda _: u.encode(sol.decision))
     except Exception as exc:
         logger.warning("%s decision rejected by the env on seed %d: %r", solver.name, seed, exc)
         return _failed(episode, seed, "solver_error", f"invalid decision: {exc}", start)

@@ -293,6 +293,7 @@ class BlockAllocationEnv(IRSEnv):
         #: sequential mode: the allocation placed so far (``None`` before reset)
         self.blocks: np.ndarray | None = None
         self._value = 0.0
+        self.multi_step_decisions = self.task.sequential  # one allocation per episode
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if not self.task.sequential:

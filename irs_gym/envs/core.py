@@ -260,6 +260,8 @@ class IRSEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
     task_cls: ClassVar[type[ModelTask]]
+    #: one decision per step; True where a decision takes several steps (its episode)
+    multi_step_decisions: bool = False
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None:
