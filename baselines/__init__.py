@@ -5,8 +5,8 @@
 -> Solution``. ``as_policy(solver, env)`` wraps one behind SB3's ``predict``.
 """
 
-from baselines import block_allocation  # noqa: F401  (registers the model-002 solvers)
-from baselines import multi_irs  # noqa: F401  (registers the model-004 solvers)
+# importing each model's subpackage registers its solvers
+from baselines import backscatter, block_allocation, multi_irs  # noqa: F401
 from baselines.core import ROLES, STATUSES, Solution, Solver, for_env, reference_solver, register
 from baselines.policy import SolverPolicy, as_policy
 

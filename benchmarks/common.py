@@ -15,6 +15,7 @@ import numpy as np
 SMALL: dict[str, dict[str, Any]] = {
     "irs_gym/MultiIRSDownlink-v0": dict(num_bs_antennas=4, num_elements=4, num_irs=1, num_users=4),
     "irs_gym/BlockAllocation-v0": dict(num_users=4, block_size=50),
+    "irs_gym/BackscatterUplink-v0": dict(num_pb_antennas=2, num_elements=4),
 }
 
 

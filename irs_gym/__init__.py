@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 MAX_EPISODE_STEPS = 50
 
 ENV_IDS = {
+    "irs_gym/BackscatterUplink-v0": ("irs_gym.envs.backscatter", "BackscatterUplink"),
     "irs_gym/MultiIRSDownlink-v0": ("irs_gym.envs.multi_irs", "MultiIRSDownlink"),
     "irs_gym/BlockAllocation-v0": ("irs_gym.envs.block_allocation", "BlockAllocation"),
 }

@@ -17,7 +17,8 @@ TINY = dict(num_bs_antennas=4, num_elements=(4, 8), num_irs=2, num_users=3)
 def random_decision(cfg, rng, batch=()):
     theta = np.exp(2j * np.pi * rng.random((*batch, cfg.total_elements)))
     W = rng.standard_normal((*batch, cfg.num_bs_antennas, cfg.num_users)) + 1j * (
-        rng.standard_normal((*batch, cfg.num_bs_antennas, cfg.num_users)))
+        rng.standard_normal((*batch, cfg.num_bs_antennas, cfg.num_users))
+    )
     W = W * math.sqrt(cfg.tx_power_w) / np.linalg.norm(W, axis=(-2, -1), keepdims=True)
     return m.MultiIRSDecision(theta, W)
 
@@ -49,11 +50,13 @@ def test_sinr_matches_received_signal_by_hand(rng, inter_irs, reverse):
     dec = random_decision(cfg, rng)
     x = received_gains_by_hand(cfg, scen, dec)
     sigma2 = cfg.noise_w
-    expected = np.array([
-        abs(x[k, k]) ** 2 / (sum(abs(x[k, j]) ** 2 for j in range(cfg.num_users) if j != k)
-                             + sigma2)
-        for k in range(cfg.num_users)
-    ])
+    expected = np.array(
+        [
+            abs(x[k, k]) ** 2
+            / (sum(abs(x[k, j]) ** 2 for j in range(cfg.num_users) if j != k) + sigma2)
+            for k in range(cfg.num_users)
+        ]
+    )
     out = m.metrics(cfg, scen, dec)
     np.testing.assert_allclose(out["sinr"], expected, rtol=1e-10)
     rates = np.log2(1 + expected)
@@ -73,7 +76,8 @@ def test_sinr_matches_monte_carlo(rng):
     K = cfg.num_users
     s = (rng.standard_normal((K, n)) + 1j * rng.standard_normal((K, n))) / math.sqrt(2)
     noise = math.sqrt(cfg.noise_w / 2) * (
-        rng.standard_normal((K, n)) + 1j * rng.standard_normal((K, n)))
+        rng.standard_normal((K, n)) + 1j * rng.standard_normal((K, n))
+    )
     y = x @ s + noise
     wanted = np.diag(x)[:, None] * s
     sinr_mc = np.mean(np.abs(wanted) ** 2, axis=1) / np.mean(np.abs(y - wanted) ** 2, axis=1)
@@ -168,8 +172,7 @@ def test_violation_measures_power_modulus_and_grid(rng):
     off_grid = m.metrics(cfg, scen, dec)
     assert not off_grid["feasible"] and off_grid["constraint_violation"] > 1e-3
     over = m.MultiIRSDecision(on_grid.theta, dec.W * math.sqrt(1.21))
-    np.testing.assert_allclose(m.metrics(cfg, scen, over)["constraint_violation"], 0.21,
-                               rtol=1e-9)
+    np.testing.assert_allclose(m.metrics(cfg, scen, over)["constraint_violation"], 0.21, rtol=1e-9)
 
 
 def test_precoders(rng):
@@ -235,9 +238,18 @@ def test_observation_is_order_one(rng):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("num_users", 0), ("num_bs_antennas", 6), ("num_elements", 30), ("tx_power_dbm", 1e9),
-     ("phase_levels", 1), ("objective", "sum"), ("blockage_prob", 1.5), ("num_irs", 0),
-     ("weights", (1.0, -1.0, 1.0, 1.0)), ("carrier_hz", -1.0)],
+    [
+        ("num_users", 0),
+        ("num_bs_antennas", 6),
+        ("num_elements", 30),
+        ("tx_power_dbm", 1e9),
+        ("phase_levels", 1),
+        ("objective", "sum"),
+        ("blockage_prob", 1.5),
+        ("num_irs", 0),
+        ("weights", (1.0, -1.0, 1.0, 1.0)),
+        ("carrier_hz", -1.0),
+    ],
 )
 def test_config_errors_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):

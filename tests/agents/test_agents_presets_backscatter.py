@@ -1,0 +1,48 @@
+"""The BackscatterUplink-v0 presets build an agent for every (algo, preset) at a small config,
+and PPO trains a few steps in the scheduling-only (MultiDiscrete) action mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents import ALGOS, list_presets, load_preset, make_agent
+
+ENV_ID = "irs_gym/BackscatterUplink-v0"
+SMALL = dict(num_cells=2, num_users=2, num_pb_antennas=2, num_bs_antennas=2, num_elements=4)
+ACTION = 2 * 2 + 4 * 4 + 4  # PB beam (Re, Im), U L phases, U scores
+
+CASES = [(algo, p) for algo, presets in list_presets(ENV_ID).items() for p in presets]
+
+
+def test_presets_cover_every_algo_and_are_marked_untuned():
+    assert set(list_presets(ENV_ID)) == set(ALGOS)
+    for algo in ALGOS:
+        assert "fast" in list_presets(ENV_ID)[algo]
+        assert load_preset(ENV_ID, algo)["total_timesteps"] >= 1
+    from agents.hyperparams import preset_path
+
+    assert "UNTUNED" in preset_path(ENV_ID).read_text()
+
+
+@pytest.mark.parametrize(("algo", "preset"), CASES)
+def test_preset_builds_and_predicts(algo, preset):
+    model, venv = make_agent(algo, ENV_ID, preset=preset, n_envs=2, env_kwargs=SMALL)
+    assert isinstance(model, ALGOS[algo]) and model.action_space.shape == (ACTION,)
+    action, _ = model.predict(venv.reset(), deterministic=True)
+    assert action.shape == (2, ACTION) and np.all(np.abs(action) <= 1.0)
+
+
+def test_ppo_runs_on_the_schedule_mode():
+    model, venv = make_agent(
+        "ppo",
+        ENV_ID,
+        preset="fast",
+        n_envs=2,
+        env_kwargs={**SMALL, "action_mode": "schedule"},
+        hyperparams={"n_steps": 4, "batch_size": 8},
+    )
+    model.learn(8)
+    assert model.num_timesteps == 8
+    action, _ = model.predict(venv.reset())
+    assert action.shape == (2, 4) and np.all((action >= 0) & (action <= 2))
