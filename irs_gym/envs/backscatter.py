@@ -50,8 +50,8 @@ class BackscatterTask(ModelTask):
         self._slices = {k: slice(int(a), int(b)) for k, a, b in bounds}
         self.action_space = spaces.Box(-1.0, 1.0, (int(edges[-1]),), np.float32)
 
-    def sample(self, rng):
-        return model.sample_scenario(self.config, rng)
+    def sample_batch(self, rng, batch_shape):
+        return model.sample_scenario(self.config, rng, batch_shape)
 
     def evolve(self, scenario, rng):
         return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])
