@@ -6,7 +6,7 @@
 """
 
 # importing each model's subpackage registers its solvers
-from baselines import backscatter, block_allocation, multi_irs  # noqa: F401
+from baselines import backscatter, block_allocation, mmwave_uplink, multi_irs, swipt  # noqa: F401
 from baselines.core import ROLES, STATUSES, Solution, Solver, for_env, reference_solver, register
 from baselines.policy import SolverPolicy, as_policy
 

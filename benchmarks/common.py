@@ -14,8 +14,12 @@ import numpy as np
 #: The "small" config per env id (model 004: N_t = 4, one IRS of 4 elements, K = 4).
 SMALL: dict[str, dict[str, Any]] = {
     "irs_gym/MultiIRSDownlink-v0": dict(num_bs_antennas=4, num_elements=4, num_irs=1, num_users=4),
-    "irs_gym/BlockAllocation-v0": dict(num_users=4, block_size=50),
     "irs_gym/BackscatterUplink-v0": dict(num_pb_antennas=2, num_elements=4),
+    "irs_gym/BlockAllocation-v0": dict(num_users=4, block_size=50),
+    "irs_gym/MmWaveUplinkPower-v0": dict(num_ap_antennas=4, elements_h=4, elements_v=2),
+    "irs_gym/SwiptMassiveMIMO-v0": dict(
+        num_bs_antennas=16, num_elements=16, num_info_users=2, num_energy_users=2
+    ),
 }
 
 

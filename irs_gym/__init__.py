@@ -19,6 +19,8 @@ MAX_EPISODE_STEPS = 50
 ENV_IDS = {
     "irs_gym/BackscatterUplink-v0": ("irs_gym.envs.backscatter", "BackscatterUplink"),
     "irs_gym/MultiIRSDownlink-v0": ("irs_gym.envs.multi_irs", "MultiIRSDownlink"),
+    "irs_gym/SwiptMassiveMIMO-v0": ("irs_gym.envs.swipt", "SwiptMassiveMIMO"),
+    "irs_gym/MmWaveUplinkPower-v0": ("irs_gym.envs.mmwave_uplink", "MmWaveUplinkPower"),
     "irs_gym/BlockAllocation-v0": ("irs_gym.envs.block_allocation", "BlockAllocation"),
 }
 

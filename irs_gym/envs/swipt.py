@@ -1,0 +1,220 @@
+"""``irs_gym/SwiptMassiveMIMO-v0``: model 003 as a Gymnasium environment."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from irs_gym.envs.core import IRSEnv, IRSVectorEnv, ModelTask
+from irs_gym.models import swipt as model
+from irs_gym.models.swipt_monte_carlo import monte_carlo_metrics
+
+CONTROLS = ("joint", "phases")
+EVALUATIONS = ("closed_form", "monte_carlo")
+
+
+def _positive_number(name: str, value: Any, lo: float, hi: float) -> float:
+    ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    if not (ok and math.isfinite(float(value)) and lo <= float(value) <= hi):
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {value!r}")
+    return float(value)
+
+
+class SwiptTask(ModelTask):
+    """Adapter of model 003; see :class:`SwiptMassiveMIMOEnv` for the interface."""
+
+    config_cls = model.SwiptConfig
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "control": "joint",
+        "evaluation": "closed_form",
+        "mc_samples": 200,
+        "power_logit_scale": 8.0,
+        "constraint_penalty": 10.0,
+    }
+    objective_name = "min_harvested_energy"
+    objective_unit = "mJ"
+    objective_sense = "max"
+
+    def configure(
+        self,
+        control: str,
+        evaluation: str,
+        mc_samples: int,
+        power_logit_scale: float,
+        constraint_penalty: float,
+    ) -> None:
+        if control not in CONTROLS:
+            raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        if evaluation not in EVALUATIONS:
+            raise ValueError(f"evaluation must be one of {EVALUATIONS}, got {evaluation!r}")
+        if not (
+            isinstance(mc_samples, int | np.integer)
+            and not isinstance(mc_samples, bool)
+            and 1 <= mc_samples <= 10**7
+        ):
+            raise ValueError(f"mc_samples must be an integer in [1, 1e7], got {mc_samples!r}")
+        self.power_logit_scale = _positive_number("power_logit_scale", power_logit_scale, 0.1, 50.0)
+        self.constraint_penalty = _positive_number("constraint_penalty", constraint_penalty, 0, 1e6)
+        self.control, self.evaluation, self.mc_samples = control, evaluation, int(mc_samples)
+        cfg = self.config
+        size = cfg.num_elements + (cfg.num_streams + 1 if control == "joint" else 0)
+        self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
+
+    def sample(self, rng):
+        return model.sample_scenario(self.config, rng)
+
+    def channel_features(self, scenario) -> np.ndarray:
+        return model.observation(self.config, scenario)
+
+    def channel_feature_size(self) -> int:
+        return model.observation_size(self.config)
+
+    def decode(self, action: np.ndarray, scenario) -> model.SwiptDecision:
+        cfg = self.config
+        N = cfg.num_elements
+        theta = np.exp(1j * np.pi * action[..., :N])
+        if self.control == "phases":
+            eta, _ = model.optimal_power(cfg, model.statistics(cfg, scenario), theta)
+        else:
+            eta = self._split(action[..., N:])[..., :-1]
+        return model.decision_from_eta(theta, eta, cfg.num_info_users)
+
+    def _split(self, logits: np.ndarray) -> np.ndarray:
+        """Masked softmax: entries <= -1 are off, the rest share the budget by
+        exp(scale * a); all off means all on."""
+        on = logits > -1.0
+        on = np.where(on.any(axis=-1, keepdims=True), on, True)
+        z = np.where(on, self.power_logit_scale * logits, -np.inf)
+        weights = np.exp(z - z.max(axis=-1, keepdims=True))
+        return weights / weights.sum(axis=-1, keepdims=True)
+
+    def encode(self, decision: model.SwiptDecision) -> np.ndarray:
+        parts = [np.angle(decision.theta) / np.pi]
+        if self.control == "joint":
+            eta = np.maximum(decision.eta, 0.0)
+            slack = np.maximum(1.0 - eta.sum(axis=-1, keepdims=True), 0.0)
+            v = np.concatenate([eta, slack], axis=-1)
+            peak = v.max(axis=-1, keepdims=True)
+            ratio = v / np.where(peak > 0, peak, 1.0)
+            with np.errstate(divide="ignore"):
+                logits = 1.0 + np.log(ratio) / self.power_logit_scale
+            parts.append(np.where(ratio > 0, logits, -1.0))
+        return np.clip(np.concatenate(parts, axis=-1), -1.0, 1.0).astype(np.float32)
+
+    def default_decision(self, scenario) -> model.SwiptDecision:
+        return model.default_decision(self.config, scenario)
+
+    def score(self, scenario, decision) -> dict[str, np.ndarray]:
+        if self.evaluation == "monte_carlo":
+            return monte_carlo_metrics(self.config, scenario, decision, num_samples=self.mc_samples)
+        return model.metrics(self.config, scenario, decision)
+
+    def info_keys(self) -> tuple[str, ...]:
+        return ("q_bar_j", "harvested_j", "se_bps_hz", "min_se_bps_hz", "power")
+
+
+class SwiptMassiveMIMOEnv(IRSEnv):
+    """RIS-aided massive-MIMO SWIPT: max-min harvested energy under SE targets (model 003,
+    Mohammadi, Ngo, Matthaiou, IEEE TCOM 2025).
+
+    ## Description
+
+    A BS with ``num_bs_antennas`` (M) antennas serves ``num_info_users`` (K_I) information
+    users (IUs) with ZF and ``num_energy_users`` (K_E) energy users (EUs) that it reaches only
+    through a RIS of ``num_elements`` (N, a square USPA) elements. One step is one
+    **slow-timescale** decision: the RIS phases theta and the power split eta, chosen from
+    statistical CSI (positions, angles, path gains) and kept over many coherence blocks. The
+    env scores it with the paper's closed forms (averages over the fast fading, pilots and
+    estimates; spec ``003-swipt-massive-mimo.md`` sections 3-5): the average received energy
+    Q_bar_l of every EU, its harvested energy Phi(Q_bar_l) through the logistic EH model,
+    and every IU's SE (hardening bound). ``evaluation="monte_carlo"`` measures the same
+    quantities on ``mc_samples`` sampled coherence blocks instead (the same draws for every
+    decision on a realisation).
+
+    ## Action Space
+
+    Default (``control="joint"``) ``Box(-1, 1, (N + K_I + K_E + 1,), float32)``:
+
+    | index | meaning | decoded as | unit |
+    |---|---|---|---|
+    | 0 .. N-1 | phase of RIS element n (USPA, row-major) | theta_n = exp(j pi a_n) | rad/pi |
+    | N .. N+K_I-1 | power logit of IU stream k | eta^I_k (masked softmax [1]) | - |
+    | N+K_I .. N+K_I+K_E-1 | power logit of EU stream l | eta^E_l | - |
+    | N+K_I+K_E | logit of the unused power (slack) | discarded | - |
+
+    [1] eta = softmax(s a) over the K_I + K_E + 1 entries (s = ``power_logit_scale``, 8),
+    where an entry at or below -1 is switched off (0) and all entries off means all on. So
+    every action meets the budget sum(eta) <= 1 with eta >= 0. ``encode`` inverts it for any
+    decision whose non-zero powers are within a factor exp(2 s) of the largest.
+    ``control="phases"``: ``Box(-1, 1, (N,))``, only the phases; eta is the optimum of the
+    power LP of spec 7.1 for them (max-min Q_bar under the budget and the SE targets), or
+    equal powers where the targets cannot be met.
+
+    ## Observation Space
+
+    ``Box(-F, F, (6 K_E + 2 K_I,), float32)`` (F the largest finite float32): the statistical
+    CSI the optimisers use.
+
+    | index | meaning | unit |
+    |---|---|---|
+    | 6l + 0, 6l + 1 | cos, sin of pi (u_y(EU l) - u_y(BS)), cosines seen from the RIS | - |
+    | 6l + 2, 6l + 3 | cos, sin of pi (u_z(EU l) - u_z(BS)) (with the above they fix b_l) | - |
+    | 6l + 4 | log10(varsigma_l / varsigma_ref), RIS-EU gain vs the EU-zone centre | dB/10 |
+    | 6l + 5 | gamma_l / r_l, EU estimation quality | - |
+    | 6K_E + 2k | log10(beta_k / beta_ref), BS-IU gain vs the IU-zone centre | dB/10 |
+    | 6K_E + 2k + 1 | gamma_k / beta_k, IU estimation quality | - |
+    | static mode: next A entries | last action (in [-1, 1]) | - |
+    | static mode: last entry | last reward | mJ |
+
+    ## Rewards
+
+    min_l Phi(Q_bar_l) in mJ (the objective) minus ``constraint_penalty`` (10 mJ per bit/s/Hz)
+    times the summed SE shortfall sum_k max(0, SE target_k - SE_k) (bit/s/Hz). The objective
+    is about 1e-3 mJ for theta = 1 and up to a few mJ for optimised phases at the defaults;
+    the EH model saturates at P_max = 24 mJ.
+
+    ## Starting State
+
+    ``reset`` draws the EU positions (half-disc of radius 5 m below the RIS, facing the BS)
+    and the IU positions (disc of radius 20 m around (0, 100, 0) m), hence the angles and
+    path gains. ``info`` at reset scores theta = 1 with equal powers.
+
+    ## Episode End
+
+    Never terminates; truncated after ``max_episode_steps`` (50 by registration).
+    ``channel_mode="iid"`` draws a new realisation after every step, ``"static"`` keeps one
+    per episode. ``"markov"`` is not defined (the state is slow-timescale statistics).
+
+    ## Info
+
+    ``objective`` (mJ), ``objective_name`` (``min_harvested_energy``), ``objective_unit``,
+    ``objective_sense`` (``"max"``), ``feasible`` (SE targets met to 1e-5 bit/s/Hz),
+    ``constraint_violation`` (SE shortfall, bit/s/Hz), ``q_bar_j`` (per-EU average received
+    energy, J), ``harvested_j`` (per-EU Phi(Q_bar), J), ``se_bps_hz`` (per-IU SE),
+    ``min_se_bps_hz``, ``power`` (sum of eta).
+
+    ## Arguments
+
+    Every field of :class:`irs_gym.models.swipt.SwiptConfig` (``num_bs_antennas``,
+    ``num_elements``, ``num_info_users``, ``num_energy_users``, ``pilot_reuse_energy``,
+    ``precoder`` ("pzf" or "ppzf"), ``se_target_bps_hz``, ``eh_model``, ``angles``,
+    ``exact_cross_corr``, ...) plus ``channel_mode`` ("iid", "static"), ``control``
+    ("joint", "phases"), ``evaluation`` ("closed_form", "monte_carlo"), ``mc_samples``
+    (200), ``power_logit_scale`` (8), ``constraint_penalty`` (10). Unknown or out-of-range
+    values raise ``ValueError``.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    task_cls = SwiptTask
+
+
+class SwiptMassiveMIMOVectorEnv(IRSVectorEnv):
+    """Batched :class:`SwiptMassiveMIMOEnv` (same arguments, plus ``num_envs``)."""
+
+    task_cls = SwiptTask
