@@ -58,6 +58,10 @@ from irs_gym.physics import (
 #: Spec section 9: user 1 at d_1 = 60 m on the x axis, user 2 off the axis so the two users
 #: do not share the AP's angle of arrival (collinear LoS channels make two users infeasible).
 DEFAULT_USER_POSITIONS_M = ((60.0, 0.0, 0.0), (50.0, 20.0, 0.0))
+#: Data sizes D_k (nats) of the two-user figures, the default for K = 2 (spec section 9).
+TWO_USER_DATA_NATS = (4e6, 2e6)
+#: Largest D_k / (B T_k): beyond it the target SINR e^(D/(BT)) - 1 exceeds 1e300.
+MAX_NATS_PER_CHANNEL_USE = 690.0
 #: Nominal power of every user for the initial MVDR detectors (spec 5.4 step 1), W.
 NOMINAL_POWER_W = 1e-3
 #: A reported latency D_k / R_k is capped here (a zero rate has an infinite latency), s.
@@ -79,7 +83,10 @@ def _is_number(v) -> bool:
 
 def _per_user(name: str, value, k: int, lo: float, hi: float, *, open_lo: bool = False):
     """A scalar or a K-tuple in [lo, hi] (``open_lo``: (lo, hi]) as a K-tuple of floats."""
-    values = (value,) * k if _is_number(value) else tuple(np.ravel(np.asarray(value, float)))
+    try:
+        values = (value,) * k if _is_number(value) else tuple(np.ravel(np.asarray(value, float)))
+    except (TypeError, ValueError):
+        values = ()
     bound = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
     _check(
         len(values) == k
@@ -128,8 +135,9 @@ class MmWaveUplinkConfig:
         latency_s: T_k (s), one value or one per user, in (0, 100]; ``None`` draws T_k
             uniformly from ``latency_range_s`` per realisation. Default 0.02.
         latency_range_s: (low, high) for drawn latencies (s). Default (0.02, 0.06).
-        data_nats: D_k (nats), one value or one per user, in (0, 1e12]; ``None`` draws D_k
-            uniformly from ``data_range_nats`` per realisation (the default, spec 9).
+        data_nats: D_k (nats), one value or one per user, in (0, 1e12]; ``"uniform"`` draws
+            D_k uniformly from ``data_range_nats`` per realisation; ``None`` (default) follows
+            the spec's section 9 table: (4e6, 2e6) for two users, drawn for any other K.
         data_range_nats: (low, high) for drawn data sizes. Default (1e6, 5e6).
         ap_position_m, irs_position_m: (x, y[, z]) in metres. AP (0, 0), IRS (75, 5).
         user_positions_m: one (x, y[, z]) per user; ``None`` gives user 1 (60, 0) and user 2
@@ -164,7 +172,7 @@ class MmWaveUplinkConfig:
     num_nlos_paths: int = 2
     latency_s: float | tuple[float, ...] | None = 0.02
     latency_range_s: tuple[float, float] = (0.02, 0.06)
-    data_nats: float | tuple[float, ...] | None = None
+    data_nats: float | tuple[float, ...] | str | None = None
     data_range_nats: tuple[float, float] = (1e6, 5e6)
     ap_position_m: tuple[float, ...] = (0.0, 0.0, 0.0)
     irs_position_m: tuple[float, ...] = (75.0, 5.0, 0.0)
@@ -229,8 +237,20 @@ class MmWaveUplinkConfig:
         set_("data_range_nats", _range("data_range_nats", self.data_range_nats, 0.0, 1e12))
         if self.latency_s is not None:
             set_("latency_s", _per_user("latency_s", self.latency_s, K, 0.0, 100.0, open_lo=True))
-        if self.data_nats is not None:
+        if self.data_nats is None:
+            set_("data_nats", TWO_USER_DATA_NATS if K == 2 else "uniform")
+        if self.data_nats != "uniform":
             set_("data_nats", _per_user("data_nats", self.data_nats, K, 0.0, 1e12, open_lo=True))
+        # the target SINR e^(D/(BT)) - 1 overflows float64 beyond D/(BT) = 709
+        data_max = max(self.data_range_nats if self.data_nats == "uniform" else self.data_nats)
+        latency_min = min(self.latency_range_s if self.latency_s is None else self.latency_s)
+        nats_per_use = data_max / (self.bandwidth_hz * latency_min)
+        _check(
+            nats_per_use <= MAX_NATS_PER_CHANNEL_USE,
+            f"data_nats / (bandwidth_hz * latency_s) must be <= {MAX_NATS_PER_CHANNEL_USE} "
+            f"(target SINR e^(D/(BT)) - 1 below 1e300), got {nats_per_use:.4g} (largest D "
+            f"{data_max:.4g} nats, smallest T {latency_min:.4g} s, B {self.bandwidth_hz:.4g} Hz)",
+        )
         set_("blockage_prob", _per_user("blockage_prob", self.blockage_prob, K, 0.0, 1.0))
         set_("ap_position_m", _point("ap_position_m", self.ap_position_m))
         set_("irs_position_m", _point("irs_position_m", self.irs_position_m))
@@ -453,7 +473,7 @@ def sample_scenario(
     nlos_aoa = rng.uniform(-np.pi / 2, np.pi / 2, (*B, K, L))
     aoa = np.concatenate([np.broadcast_to(geo.psi_user_rad[:, None], (*B, K, 1)), nlos_aoa], -1)
     user_aod = rng.uniform(-np.pi / 2, np.pi / 2, (*B, K, L + 2))
-    if config.data_nats is None:
+    if config.data_nats == "uniform":
         data = rng.uniform(*config.data_range_nats, (*B, K))
     else:
         data = np.broadcast_to(np.asarray(config.data_nats), (*B, K)).copy()

@@ -111,7 +111,8 @@ class SwiptConfig:
         coherence_symbols: tau_c, symbols per coherence block, > tau_p. Default 200.
         pilot_reuse_info: zeta_I, IUs per IU pilot, in [1, K_I]. Default 1 (orthogonal).
         pilot_reuse_energy: zeta_E, EUs per EU pilot, in [1, K_E]. ``K_E``: one shared pilot.
-        rician_factor_db: kappa of the BS-RIS link in dB, in [-50, 50]. Default 10.
+        rician_factor_db: kappa of the BS-RIS link in dB, in [-50, 50], or ``-inf`` for
+            kappa = 0 (a Rayleigh BS-RIS link, Corollary 2). Default 10.
         ref_gain_db: C_0, path gain at 1 m in dB, in [-100, 0]. Default -30.
         pathloss_exponent_bs_ris, pathloss_exponent_ris_eu, pathloss_exponent_bs_iu:
             epsilon of each link, in [1, 6]. Defaults 2.2, 2.2, 3.6.
@@ -191,7 +192,8 @@ class SwiptConfig:
         ints("coherence_symbols", 2, 100_000)
         ints("pilot_reuse_info", 1, self.num_info_users)
         ints("pilot_reuse_energy", 1, self.num_energy_users)
-        reals("rician_factor_db", -50.0, 50.0)
+        if self.rician_factor_db != -math.inf:
+            reals("rician_factor_db", -50.0, 50.0)
         reals("ref_gain_db", -100.0, 0.0)
         for name in (
             "pathloss_exponent_bs_ris",

@@ -140,7 +140,10 @@ def test_bcd_never_decreases_and_ends_with_optimal_powers(rng, method):
     assert out["feasible"] and sol.objective == pytest.approx(float(out["objective"]))
     lp = lp_power(cfg, stats, sol.decision.theta)
     assert float(out["min_q_bar_j"]) == pytest.approx(lp.value_j, rel=1e-6)
-    assert sol.objective >= DFTPhaseOPA().solve(scen, cfg).objective
+    # BCD starts from the DFT codeword with LP powers (DFT-Phase OPA): it must move well
+    # beyond that start, not only keep it
+    assert sol.objective > 1.2 * DFTPhaseOPA().solve(scen, cfg).objective
+    assert sol.history[-1] > 1.2 * sol.history[0]
     assert solver.uses_sdp(cfg.num_elements) == (method == "sdp")
     assert len(solver.last_trace["phase"]) == len(sol.history) - 1
     # every cvxpy solve is counted in the message

@@ -222,8 +222,9 @@ def test_fixed_point_matches_solve_and_the_plain_iteration(rng):
     assert ok.sum() > 10 and (~ok).sum() > 0
     np.testing.assert_allclose(rho, [max(abs(np.linalg.eigvals(f))) for f in F])
     p = m.fixed_point_powers(F[ok], b[ok])
-    direct = np.linalg.solve(np.eye(K) - F[ok], b[ok][..., None])[..., 0]
-    np.testing.assert_allclose(p, direct, rtol=1e-12)
+    pairs = zip(F[ok], b[ok], strict=True)
+    inverse = np.array([scipy.linalg.inv(np.eye(K) - f) @ bb for f, bb in pairs])
+    np.testing.assert_allclose(p, inverse, rtol=1e-10)  # (16), an explicit inverse
     naive = np.zeros_like(b[ok])  # (18) from p = 0, one step at a time
     for _ in range(20000):
         naive = (F[ok] @ naive[..., None])[..., 0] + b[ok]
@@ -379,6 +380,8 @@ def test_decisions_survive_the_float32_phase_grid(rng):
         ("latency_s", 0.0),
         ("latency_s", (0.02, -1.0)),
         ("data_nats", -1.0),
+        ("data_nats", "random"),
+        ("data_nats", 2e9),  # D / (B T) = 1000: the target SINR overflows
         ("carrier_ghz", 38),
         ("num_ap_antennas", 1),  # fewer antennas than the 2 users
         ("user_positions_m", ((0.0, 0.0), (50.0, 20.0))),  # user 1 at the AP
@@ -389,6 +392,17 @@ def test_decisions_survive_the_float32_phase_grid(rng):
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         m.MmWaveUplinkConfig(**{field: value})
+
+
+def test_data_sizes_follow_the_section_9_table():
+    rng = np.random.default_rng(0)
+    two = m.sample_scenario(m.MmWaveUplinkConfig(), rng, (50,))
+    np.testing.assert_array_equal(two.data_nats, np.tile([4e6, 2e6], (50, 1)))
+    one = m.sample_scenario(m.MmWaveUplinkConfig(num_users=1), rng, (2000,)).data_nats
+    drawn = m.sample_scenario(m.MmWaveUplinkConfig(data_nats="uniform"), rng, (2000,)).data_nats
+    for d in (one, drawn):  # U[1, 5] Mnats: mean 3e6, standard deviation 4e6 / sqrt(12)
+        assert d.min() >= 1e6 and d.max() <= 5e6
+        assert abs(d.mean() - 3e6) < 4 * (4e6 / math.sqrt(12)) / math.sqrt(d.size)
 
 
 def test_more_users_than_antennas_is_rejected():

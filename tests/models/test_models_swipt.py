@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from irs_gym.models import swipt as m
+from irs_gym.models.swipt_monte_carlo import monte_carlo_metrics
 from irs_gym.models.tree import tree_index, tree_map
 from irs_gym.physics import log_distance_gain, planar_response
 
@@ -206,18 +207,26 @@ def test_energy_is_linear_in_power_and_sinr_matches_its_formula(rng):
 
 
 def test_without_los_the_phases_do_not_matter(rng):
-    """Corollary 2: kappa = 0 (Rayleigh BS-RIS, A = 0) makes Q_bar independent of theta."""
+    """Corollary 2: kappa = 0 (rician_factor_db=-inf, a Rayleigh BS-RIS link) makes Q_bar
+    independent of theta, in the closed form and in the Monte Carlo evaluator."""
     for precoder in ("pzf", "ppzf"):
-        cfg = m.SwiptConfig(**SMALL, rician_factor_db=-50.0, precoder=precoder)
+        cfg = m.SwiptConfig(
+            **SMALL, rician_factor_db=-math.inf, precoder=precoder, exact_cross_corr=True
+        )
+        assert cfg.kappa == 0.0
         scen = m.sample_scenario(cfg, rng)
-        stats = m.statistics(cfg, scen)
-        stats = dataclasses.replace(stats, A=np.zeros_like(stats.A))  # kappa = 0 exactly
         eta = random_decision(cfg, rng).eta
-        q = []
-        for _ in range(5):
+        q, sampled = [], []
+        for _ in range(3):
             theta = np.exp(2j * np.pi * rng.random(cfg.num_elements))
-            q.append(m.energy_matrix(cfg, stats, m.reflect(theta, stats.b)) @ eta)
-        np.testing.assert_allclose(q, np.broadcast_to(q[0], (5, 3)), rtol=1e-12)
+            decision = m.decision_from_eta(theta, eta, cfg.num_info_users)
+            q.append(m.metrics(cfg, scen, decision)["q_bar_j"])
+            mc = monte_carlo_metrics(
+                cfg, scen, decision, num_samples=2500, rng=np.random.default_rng(7)
+            )
+            sampled.append(mc["q_bar_j"])
+        np.testing.assert_allclose(q, np.broadcast_to(q[0], (3, 3)), rtol=1e-12)
+        np.testing.assert_allclose(sampled, np.broadcast_to(q[0], (3, 3)), rtol=0.05)
         # with the default kappa = 10 dB the phases do matter
         cfg10 = dataclasses.replace(cfg, rician_factor_db=10.0)
         q10 = [m.metrics(cfg10, scen, random_decision(cfg, rng))["q_bar_j"] for _ in range(2)]
