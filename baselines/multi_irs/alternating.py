@@ -57,7 +57,11 @@ class AlternatingSolver(Solver):
             bit/s/Hz from ones (below AO-MRT's 3.75, contrary to the paper) and 4.30 from
             random phases (AO-MRT 3.69, AO-MMSE 3.48 from random phases). Every scheme of
             this engine uses the same start, so the comparison stays fair.
-        mu_scale: S-DOMALO's initial mu = mu_scale * max(1, mean_k |f_k|) (0.1).
+        mu_scale: S-DOMALO's initial mu_W = mu_theta = mu_scale * (the scale of the power
+            redundancies f_k at the start, :func:`baselines.multi_irs.sdomalo.redundancy_scale`)
+            (0.1). Remark 2 warns against a large start: a mu far above |f_k| (as a floor of 1
+            in noise units gave at low SNR, where |f_k| ~ 1e-2) turns F_mu into a mean of the
+            f_k, the acceptance rule then undoes the steps and lambda stalls.
     """
 
     def __init__(
@@ -134,8 +138,7 @@ class AlternatingSolver(Solver):
         W = (closed or model.mrt_precoder)(hbar, power)
         gamma = model.sinr_from_gains(hbar @ W)
         lam = float(np.min(omega * gamma))
-        f0 = smooth.redundancy(hbar @ W, lam / omega)
-        mu_w = mu_theta = self.mu_scale * max(1.0, float(np.mean(np.abs(f0))))
+        mu_w = mu_theta = self.mu_scale * smooth.redundancy_scale(hbar @ W, lam / omega)
 
         def score(gamma: np.ndarray) -> float:
             rates = omega * np.log2(1.0 + gamma)
@@ -147,6 +150,7 @@ class AlternatingSolver(Solver):
         status = "max_iterations"
         for _ in range(self.max_outer):
             previous = value if self.objective == "wsr" else lam
+            mu_w_before, mu_theta_before = mu_w, mu_theta
             wt = omega * (1.0 + gamma)  # (9): alpha = gamma
             hbar = model.effective_channel(ch, theta)
             if closed is not None:
@@ -168,6 +172,15 @@ class AlternatingSolver(Solver):
                     theta, lam, mu_theta = smooth.smooth_theta_update(
                         ch, theta, W, lam, omega, mu_theta, blocks, levels, self.theta_iterations
                     )
+            # S-DOMALO: an iteration whose every step the acceptance rule undid only shrank mu;
+            # it is no evidence of convergence until mu sits at its floor
+            retry = (
+                self.objective == "min_rate"
+                and closed is None
+                and mu_w < mu_w_before
+                and (mu_theta < mu_theta_before or self.theta_update != "manifold")
+                and max(mu_w, mu_theta) > smooth.MU_MIN
+            )
             mu_w, mu_theta = max(mu_w, smooth.MU_MIN), max(mu_theta, smooth.MU_MIN)
             gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
             value = score(gamma)
@@ -175,7 +188,7 @@ class AlternatingSolver(Solver):
             if value > best[0]:
                 best = (value, theta, W)
             current = value if self.objective == "wsr" else float(np.min(omega * gamma))
-            if abs(current - previous) <= self.tol * max(abs(current), 1e-12):
+            if not retry and abs(current - previous) <= self.tol * max(abs(current), 1e-12):
                 status = "converged"
                 break
         _, theta, W = best

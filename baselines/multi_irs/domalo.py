@@ -7,7 +7,8 @@ Per outer iteration t:
     sphere ||W_bar||_F = 1 (12)-(18), w~_k = omega_k (1 + alpha_k);
 (c) theta-step: the same ratio sum over the complex circle |theta_i| = 1 (19)-(24); with the
     inter-IRS channel, theta_1 and theta_2 in turn (5.7);
-(d) quantisation to the Q-level grid when ``config.phase_levels`` > 0 (5.6);
+(d) quantisation to the Q-level grid when ``config.phase_levels`` > 0 (5.6), refined by a
+    single-element grid search (:mod:`baselines.multi_irs.grid`, our addition);
 (e) the WSR, recorded in ``history``.
 
 Each of (a)-(c) does not decrease the FP surrogate, whose value at alpha = gamma is the WSR,
@@ -23,6 +24,7 @@ import math
 import numpy as np
 
 from baselines.manifold import ComplexCircle, ComplexSphere, conjugate_gradient
+from baselines.multi_irs import grid
 from irs_gym.models import multi_irs as model
 
 
@@ -103,10 +105,16 @@ def fp_theta_update(
     levels: int,
     iterations: int,
 ) -> np.ndarray:
-    """Step (c)+(d): the theta-step on each block in turn, then the Q-level quantiser."""
+    """Step (c)+(d): the theta-step on each block in turn; with Q levels each block's result
+    is quantised and refined on the grid (:mod:`baselines.multi_irs.grid`)."""
     for block in blocks:
         c, d = model.affine_terms(ch, theta, W, block)
         sl = slice(None) if block is None else block
+        step = theta_step(c, d, theta[sl], wt, iterations)
         theta = theta.copy()
-        theta[sl] = theta_step(c, d, theta[sl], wt, iterations)
-    return model.quantize_phases(theta, levels)
+        if levels:
+            rounded = model.quantize_phases(step, levels)
+            theta[sl] = grid.refine_on_grid(grid.fp_ratio_sum(wt), c, d, rounded, theta[sl], levels)
+        else:
+            theta[sl] = step
+    return theta

@@ -13,7 +13,9 @@ otherwise the step is undone and its mu shrinks by ``shrink`` (floor ``mu_min``)
 and with it the weighted minimum rate in ``history``, never decreases.
 
 Quantised phases (5.6) are applied to each theta candidate before the acceptance test, which
-keeps lambda monotone there too. The outer loop lives in :mod:`baselines.multi_irs.alternating`.
+keeps lambda monotone there too; the rounded candidate is refined by a single-element grid
+search on lambda itself (:mod:`baselines.multi_irs.grid`, our addition). The outer loop
+lives in :mod:`baselines.multi_irs.alternating`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from scipy.special import logsumexp, softmax
 
 from baselines.manifold import ComplexCircle, ComplexSphere, conjugate_gradient
+from baselines.multi_irs import grid
 from irs_gym.models import multi_irs as model
 
 #: Remark 3: mu <- c mu after a rejected step, floored at MU_MIN after each outer iteration.
@@ -38,6 +41,15 @@ def redundancy(x: np.ndarray, target: np.ndarray) -> np.ndarray:
     power = np.abs(x) ** 2
     signal = np.diagonal(power)
     return signal - target * (power.sum(axis=-1) - signal + 1.0)
+
+
+def redundancy_scale(x: np.ndarray, target: np.ndarray) -> float:
+    """The size of the f_k at gains ``x``: their mean magnitude, or (all f_k = 0, e.g. K = 1
+    at lambda = omega gamma) the mean received signal |x_kk|^2 (noise-normalised units)."""
+    scale = float(np.mean(np.abs(redundancy(x, target))))
+    if scale > 0:
+        return scale
+    return float(np.mean(np.abs(np.diagonal(x)) ** 2)) or 1.0
 
 
 def smoothed_min(f: np.ndarray, mu: float) -> float:
@@ -134,8 +146,12 @@ def smooth_theta_update(
             max_iterations=iterations,
         )
         candidate = theta.copy()
-        candidate[sl] = res.x
-        candidate = model.quantize_phases(candidate, levels)
+        if levels:
+            rounded = model.quantize_phases(res.x, levels)
+            objective = grid.weighted_min_sinr(omega)
+            candidate[sl] = grid.refine_on_grid(objective, c, d, rounded, theta[sl], levels)
+        else:
+            candidate[sl] = res.x
         lam_new = level(model.effective_channel(ch, candidate), W, omega)
         if lam_new >= lam:
             theta, lam = candidate, lam_new

@@ -302,6 +302,23 @@ def test_infeasible_targets_give_status_infeasible_and_finite_powers():
         assert not m.metrics(cfg, s, sol.decision)["feasible"]
 
 
+def test_no_power_vector_without_a_cap_is_infeasible_for_the_solver():
+    """Two LoS users at the same AoA without IRS: collinear channels, rho(F) >= 1 for every
+    detector pair, so no power vector exists even without a cap."""
+    cfg = m.MmWaveUplinkConfig(
+        **TINY,
+        blockage_prob=0.0,
+        irs_enabled=False,
+        user_positions_m=((60.0, 0.0), (30.0, 0.0)),
+        infeasible_power_dbm=20.0,
+    )
+    (solver,) = baselines.for_env(ENV_ID, config=cfg).values()
+    sol = solver.solve(m.sample_scenario(cfg, np.random.default_rng(1)), cfg)
+    assert sol.status == "infeasible" and "latency" in sol.message
+    np.testing.assert_allclose(sol.decision.power_w, 0.1)  # the documented 20 dBm fallback
+    assert math.isfinite(sol.objective)
+
+
 def test_no_irs_is_not_applicable_with_an_irs():
     cfg = m.MmWaveUplinkConfig(**TINY)
     sol = NoIRS().solve(m.sample_scenario(cfg, np.random.default_rng(0)), cfg)
