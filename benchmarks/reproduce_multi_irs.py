@@ -128,7 +128,8 @@ class Grid:
         sweeps: x values per one-parameter sweep (config field -> values).
         total_elements: M_1 + M_2 of Figs. 3-4.
         m1: the M_1 values of Figs. 3-4.
-        blockage: (label, p, p_II) cases of Figs. 5-6 (p per ``blockage_unit_m`` = 10 m).
+        blockage: (label, p, p_II, per-IRS BS-IRS p or None) cases of Figs. 5-6 (p per
+            ``blockage_unit_m`` = 10 m).
         convergence: (label, config overrides) parameter sets of Figs. 7 and 17.
     """
 
@@ -136,15 +137,17 @@ class Grid:
     sweeps: dict[str, tuple]
     total_elements: int
     m1: tuple[int, ...]
-    blockage: tuple[tuple[str, float, float], ...]
+    blockage: tuple[tuple[str, float, float, tuple[float, ...] | None], ...]
     convergence: tuple[tuple[str, dict[str, Any]], ...]
 
 
 BLOCKAGE_CASES = (
-    ("no blockage", 0.0, 0.0),
-    ("p = p_II = 0.1", 0.1, 0.1),
-    ("p = 0.1, p_II = 0", 0.1, 0.0),
-    ("p = 0.2, p_II = 0", 0.2, 0.0),
+    ("no blockage", 0.0, 0.0, None),
+    ("p = p_II = 0.1", 0.1, 0.1, None),
+    ("p = 0.1, p_II = 0", 0.1, 0.0, None),
+    ("p = 0.2, p_II = 0", 0.2, 0.0, None),
+    # the spec's example: BS-IRS2 blocked more often than IRS1-IRS2 (here always)
+    ("BS-IRS2 blocked, p_II = 0", 0.0, 0.0, (0.0, 1.0)),
 )
 
 FULL = Grid(
@@ -482,8 +485,10 @@ def run_schemes(ctx: Context, metrics: Sequence[str]) -> dict[str, Figure]:
         for m in metrics
     }
     base = dataclasses.replace(ctx.base, inter_irs=True)
-    for i, (_, p, p_ii) in enumerate(cases):
-        cfg = dataclasses.replace(base, blockage_prob=p, blockage_prob_inter=p_ii)
+    for i, (_, p, p_ii, p_bi) in enumerate(cases):
+        cfg = dataclasses.replace(
+            base, blockage_prob=p, blockage_prob_inter=p_ii, blockage_prob_bs_irs=p_bi
+        )
         for r in range(ctx.mc):
             scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r))
             for m in metrics:
@@ -780,11 +785,12 @@ def checks_colocated(fig: Figure, grid: Grid) -> list[Check]:
     return out
 
 
-def blockage_kind(p: float, p_ii: float) -> str:
-    """``none`` (nothing blocked), ``equal`` (p = p_II > 0) or ``unequal`` (p != p_II)."""
-    if p == 0 and p_ii == 0:
+def blockage_kind(p: float, p_ii: float, p_bi: tuple[float, ...] | None = None) -> str:
+    """``none`` (nothing blocked), ``equal`` (one p > 0 on every link) or ``unequal``."""
+    links = {p, p_ii} | set(p_bi or ())
+    if links == {0.0}:
         return "none"
-    return "equal" if p == p_ii else "unequal"
+    return "equal" if len(links) == 1 else "unequal"
 
 
 def checks_schemes(fig: Figure, grid: Grid) -> list[Check]:
@@ -797,7 +803,7 @@ def checks_schemes(fig: Figure, grid: Grid) -> list[Check]:
     spread = (np.nanmax(means, axis=0) - np.nanmin(means, axis=0)) / scale
     d31 = (means[2] - means[0]) / scale
     d21 = (means[1] - means[0]) / scale
-    kinds = [blockage_kind(p, p_ii) for _, p, p_ii in grid.blockage]
+    kinds = [blockage_kind(p, p_ii, p_bi) for _, p, p_ii, p_bi in grid.blockage]
 
     def at(i: int) -> str:
         return (

@@ -86,6 +86,9 @@ class MultiIRSConfig:
         blockage_prob: p, blockage probability per ``blockage_unit_m`` of the BS-IRS and
             IRS-user links, in [0, 1]. A blocked link's channel is zero (spec section 8).
         blockage_prob_inter: p_II for the IRS1-IRS2 link, in [0, 1].
+        blockage_prob_bs_irs: ``None`` (default: ``blockage_prob``) or one p per IRS for its
+            BS-IRS link, in [0, 1]: the spec's case of a BS-IRS2 link blocked more often than
+            IRS1-IRS2 (section 10, Figs. 5-6), where only the double-reflection path feeds IRS2.
         blockage_unit_m: d_u (m), > 0. Default 10.
     """
 
@@ -109,6 +112,7 @@ class MultiIRSConfig:
     reverse_path: bool = False
     blockage_prob: float = 0.0
     blockage_prob_inter: float = 0.0
+    blockage_prob_bs_irs: tuple[float, ...] | None = None
     blockage_unit_m: float = 10.0
 
     def __post_init__(self) -> None:
@@ -140,6 +144,21 @@ class MultiIRSConfig:
         reals("blockage_prob", 0.0, 1.0)
         reals("blockage_prob_inter", 0.0, 1.0)
         reals("blockage_unit_m", 1e-3, 1e6)
+        per_irs = self.blockage_prob_bs_irs
+        if per_irs is not None:
+            values = tuple(per_irs) if isinstance(per_irs, tuple | list) else ()
+            _check(
+                len(values) == self.num_irs
+                and all(
+                    isinstance(v, int | float | np.number)
+                    and not isinstance(v, bool)
+                    and 0.0 <= float(v) <= 1.0
+                    for v in values
+                ),
+                f"blockage_prob_bs_irs must be None or num_irs={self.num_irs} numbers in "
+                f"[0, 1], got {per_irs!r}",
+            )
+            object.__setattr__(self, "blockage_prob_bs_irs", tuple(float(v) for v in values))
         row = self.elements_per_row
         _check(
             self.num_bs_antennas % row == 0,
@@ -309,10 +328,14 @@ class MultiIRSDecision:
 
 # Sampling ---------------------------------------------------------------------------------
 def _blocked(
-    rng: np.random.Generator, length_m: np.ndarray, p: float, unit_m: float, shape: tuple[int, ...]
+    rng: np.random.Generator,
+    length_m: np.ndarray,
+    p: float | tuple[float, ...],
+    unit_m: float,
+    shape: tuple[int, ...],
 ) -> np.ndarray:
-    """Spec (52): P_b(d) = 1 - (1 - p)^(d / d_u)."""
-    prob = 1.0 - (1.0 - p) ** (np.asarray(length_m) / unit_m)
+    """Spec (52): P_b(d) = 1 - (1 - p)^(d / d_u) (``p`` broadcasts against ``length_m``)."""
+    prob = 1.0 - (1.0 - np.asarray(p)) ** (np.asarray(length_m) / unit_m)
     return rng.random(shape) < prob
 
 
@@ -378,9 +401,10 @@ def sample_scenario(
             config.upa_shape(config.num_elements[0]),
         )
     d_bi, d_iu, d_ii = _link_lengths(config, users)
-    blocked_bi = _blocked(
-        rng, d_bi, config.blockage_prob, config.blockage_unit_m, (*batch_shape, L)
+    p_bi = (
+        config.blockage_prob if config.blockage_prob_bs_irs is None else config.blockage_prob_bs_irs
     )
+    blocked_bi = _blocked(rng, d_bi, p_bi, config.blockage_unit_m, (*batch_shape, L))
     blocked_iu = _blocked(
         rng, d_iu, config.blockage_prob, config.blockage_unit_m, (*batch_shape, L, K)
     )

@@ -204,6 +204,22 @@ def test_blockage_frequency_matches_law(rng):
     assert np.all(np.abs(scen.G[~blocked][:, cfg.irs_slices[0]]).max(axis=(-2, -1)) > 0)
 
 
+def test_per_irs_bs_link_blockage(rng):
+    """blockage_prob_bs_irs: each BS-IRS link follows its own p, the IRS-user links keep
+    blockage_prob, and with p = 0 the draws equal those of the scalar p = 0 config."""
+    cfg = m.MultiIRSConfig(**TINY, blockage_prob_bs_irs=(0.0, 0.2))
+    scen = m.sample_scenario(cfg, rng, (4000,))
+    d_bi = np.linalg.norm(np.asarray(cfg.irs_positions_m), axis=-1)
+    expected = np.array([0.0, 1 - 0.8 ** (d_bi[1] / cfg.blockage_unit_m)])
+    np.testing.assert_allclose(scen.blocked_bs_irs.mean(axis=0), expected, atol=0.025)
+    assert not scen.blocked_irs_user.any()
+    assert np.all(scen.G[scen.blocked_bs_irs[:, 1]][:, cfg.irs_slices[1]] == 0)
+    zero = m.MultiIRSConfig(**TINY, blockage_prob_bs_irs=(0.0, 0.0))
+    a = m.sample_scenario(zero, np.random.default_rng(3))
+    b = m.sample_scenario(m.MultiIRSConfig(**TINY), np.random.default_rng(3))
+    np.testing.assert_array_equal(a.G, b.G)
+
+
 def test_all_blocked_gives_zero_rate_and_finite_default(rng):
     cfg = m.MultiIRSConfig(**TINY, blockage_prob=1.0)
     scen = m.sample_scenario(cfg, rng)
@@ -246,6 +262,8 @@ def test_observation_is_order_one(rng):
         ("phase_levels", 1),
         ("objective", "sum"),
         ("blockage_prob", 1.5),
+        ("blockage_prob_bs_irs", (0.1,)),  # one value for two IRSs
+        ("blockage_prob_bs_irs", (0.1, 2.0)),
         ("num_irs", 0),
         ("weights", (1.0, -1.0, 1.0, 1.0)),
         ("carrier_hz", -1.0),
