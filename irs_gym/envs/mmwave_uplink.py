@@ -61,8 +61,8 @@ class MmWaveUplinkTask(ModelTask):
         size = cfg.num_elements + (cfg.num_users if control == "phases_and_powers" else 0)
         self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
 
-    def sample(self, rng):
-        return model.sample_scenario(self.config, rng)
+    def sample_batch(self, rng, batch_shape):
+        return model.sample_scenario(self.config, rng, batch_shape)
 
     def evolve(self, scenario, rng):
         return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])

@@ -63,8 +63,8 @@ class SwiptTask(ModelTask):
         size = cfg.num_elements + (cfg.num_streams + 1 if control == "joint" else 0)
         self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
 
-    def sample(self, rng):
-        return model.sample_scenario(self.config, rng)
+    def sample_batch(self, rng, batch_shape):
+        return model.sample_scenario(self.config, rng, batch_shape)
 
     def channel_features(self, scenario) -> np.ndarray:
         return model.observation(self.config, scenario)

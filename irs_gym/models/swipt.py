@@ -471,7 +471,8 @@ def sample_scenario(
         bs_cos = _random_cosines(rng, batch)[..., 0]
         ris_cos = _random_cosines(rng, batch)
         eu_cos = _random_cosines(rng, (*batch, K_E))
-    fading_seed = rng.integers(0, 2**62, batch, dtype=np.int64)
+    # through rng.random so the batched env can draw it from pre-drawn uniforms
+    fading_seed = (rng.random(batch) * 2.0**62).astype(np.int64)
     d_min = config.min_distance_m
     alpha = np.full(
         batch,
