@@ -22,6 +22,7 @@ reports for the same decision.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -73,6 +74,18 @@ class Joint(Solver):
         fallback: on an SDR failure use the exact route for that step (noted in the
             message) instead of returning ``solver_error``.
         max_iterations: T_max (20). tol: epsilon (1e-3).
+        warm_starts: the rho_0 values of the extra starts (default (0.02, 0.05); ``()``:
+            the spec's single start). Our addition [R]: from the spec's start (w aimed at
+            the IRSs, v all ones) Algorithm 1 climbs slowly into a poor local optimum (12-19
+            bit/s/Hz at the default config, still rising after 300 iterations); the paper's
+            own robust design of spec 6.4 at a small rho_0 (the white-noise CSI-error model,
+            which makes the strong PB leakage look like white noise, so the first iterations
+            aim w and v at the backscatter signal) is a far better starting point: Algorithm
+            1 from it reaches 21-30 bit/s/Hz on the same channels. Each warm start runs
+            Algorithm 1 on that rho_0 problem from the spec's start, then Algorithm 1 on the
+            actual problem from its result; the solver returns the run with the highest
+            predicted WSR among the spec's start and the warm starts (so never below the
+            single-start Algorithm 1), its ``history`` that run's.
         role: registry role (``"reference"``).
     """
 
@@ -90,9 +103,13 @@ class Joint(Solver):
         fallback: bool = True,
         max_iterations: int = 20,
         tol: float = 1e-3,
+        warm_starts: tuple[float, ...] = (0.02, 0.05),
         role: str = "reference",
     ) -> None:
         self.engine = FPEngine(w_method, v_method, randomizations, fallback, max_iterations, tol)
+        if not all(isinstance(r, int | float) and 0 < r <= 1 for r in warm_starts):
+            raise ValueError(f"warm_starts must be numbers in (0, 1], got {warm_starts!r}")
+        self.warm_starts = tuple(float(r) for r in warm_starts)
         self.role = role
 
     def applies(self, config: model.BackscatterConfig) -> str:
@@ -107,10 +124,19 @@ class Joint(Solver):
         config: model.BackscatterConfig,
         rng: np.random.Generator,
     ) -> RunResult:
-        """Algorithm 1 from its initial point (w aimed at the IRSs, v all-ones, random S)."""
+        """Algorithm 1 from its initial point (w aimed at the IRSs, v all-ones, random S) and
+        from the warm starts; the run with the highest predicted WSR."""
         prob = Problem.of(config, scenario)
         w, v = _initial(config, prob)
-        return self.engine.run(prob, w, v, random_streams(config, rng), rng, schedule=True)
+        stream = random_streams(config, rng)
+        best = self.engine.run(prob, w, v, stream, rng, schedule=True)
+        for rho0 in self.warm_starts:
+            warm = Problem.of(dataclasses.replace(config, csi_error=rho0), scenario)
+            pre = self.engine.run(warm, w, v, stream, rng, schedule=True)
+            res = self.engine.run(prob, pre.w, pre.v, pre.stream, rng, schedule=True)
+            if res.history[-1] > best.history[-1]:
+                best = res
+        return best
 
     def _solve(self, scenario, config, rng) -> Solution:
         why = self.applies(config)
