@@ -13,6 +13,7 @@ realisation ``r`` at x index ``i``, so every series of a figure sees the same ch
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import logging
@@ -207,6 +208,22 @@ def parse_names(text: str | None) -> frozenset[str] | None:
     if text is None:
         return None
     return frozenset(filter(None, (p.strip() for p in text.split(","))))
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    figure_names: Iterable[str],
+    default_out: str,
+    small_help: str = "tiny sizes for smoke runs",
+) -> None:
+    """The options every reproduction script shares: --figures, --out, --seed, --small and
+    --no-progress."""
+    names = ", ".join(figure_names)
+    parser.add_argument("--figures", default="all", help=f"'all' or a comma list of {names}")
+    parser.add_argument("--out", default=default_out, help="output folder (created)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed")
+    parser.add_argument("--small", action="store_true", help=small_help)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def parse_figures(text: str, known: Iterable[str]) -> list[str]:

@@ -599,13 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mc", type=int, default=20, help="channel realisations per point")
-    parser.add_argument(
-        "--figures", default="all", help=f"'all' or a comma list of {', '.join(FIGURE_NAMES)}"
-    )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (created)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed")
-    parser.add_argument("--small", action="store_true", help="tiny sizes for smoke runs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out_figs.add_run_arguments(parser, FIGURE_NAMES, DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.mc < 1:
         parser.error(f"--mc must be >= 1, got {args.mc}")

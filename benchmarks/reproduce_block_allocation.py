@@ -514,18 +514,14 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mc", type=int, default=1000, help="user drops per point (paper: 10000)")
-    parser.add_argument(
-        "--figures", default="all", help=f"'all' or a comma list of {', '.join(FIGURE_NAMES)}"
+    out_figs.add_run_arguments(
+        parser, FIGURE_NAMES, DEFAULT_OUT, small_help="K = 4, 6 only (smoke runs)"
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (created)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed")
     parser.add_argument(
         "--verify", type=int, default=100,
         help="drops per K on which the exhaustive search re-checks DP in Fig. 6 (0: off)",
     )  # fmt: skip
-    parser.add_argument("--small", action="store_true", help="K = 4, 6 only (smoke runs)")
     parser.add_argument("--no-targets", action="store_true", help="skip the section-8 targets")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.mc < 1:
         parser.error(f"--mc must be >= 1, got {args.mc}")

@@ -968,13 +968,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mc-slow", type=int, default=4, help="of which ADMM and SDR solve")
     parser.add_argument("--admm-iterations", type=int, default=20, help="per theta-step")
     parser.add_argument("--sdr-max-elements", type=int, default=50, help="SDR only if M <= this")
-    parser.add_argument(
-        "--figures", default="all", help=f"'all' or a comma list of {', '.join(FIGURE_NAMES)}"
-    )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (created)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed")
-    parser.add_argument("--small", action="store_true", help="tiny sizes for smoke runs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out_figs.add_run_arguments(parser, FIGURE_NAMES, DEFAULT_OUT)
     args = parser.parse_args(argv)
     for option, value in (("--mc", args.mc), ("--admm-iterations", args.admm_iterations)):
         if value < 1:

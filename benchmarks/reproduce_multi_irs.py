@@ -1032,18 +1032,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mc", type=int, default=10, help="channel realisations per point")
-    parser.add_argument(
-        "--figures", default="all", help=f"'all' or a comma list of {', '.join(FIGURE_NAMES)}"
-    )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (created)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed")
+    out_figs.add_run_arguments(parser, FIGURE_NAMES, DEFAULT_OUT)
     parser.add_argument("--solvers", help="comma list: only these registry solvers (sweeps)")
     parser.add_argument("--skip", help="comma list: registry solvers to leave out (sweeps)")
     parser.add_argument(
         "--with-slow", action="store_true", help=f"also run the slow solvers {sorted(SLOW_SOLVERS)}"
     )
-    parser.add_argument("--small", action="store_true", help="tiny sizes for smoke runs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.mc < 1:
         parser.error(f"--mc must be >= 1, got {args.mc}")

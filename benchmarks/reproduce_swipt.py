@@ -751,13 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mc-opt", type=int, default=20, help="realisations, Figs. 5-8")
     parser.add_argument("--fading", type=int, default=2000, help="MC blocks in Fig. 3 (0: off)")
     parser.add_argument("--fading-mc", type=int, default=5, help="realisations with MC blocks")
-    parser.add_argument(
-        "--figures", default="all", help=f"'all' or a comma list of {', '.join(FIGURE_NAMES)}"
-    )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (created)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed")
-    parser.add_argument("--small", action="store_true", help="tiny sizes for smoke runs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out_figs.add_run_arguments(parser, FIGURE_NAMES, DEFAULT_OUT)
     args = parser.parse_args(argv)
     for name in ("mc", "mc_opt", "fading_mc"):
         if getattr(args, name) < 1:

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from irs_gym.models.validation import check, check_int, check_real
 from irs_gym.physics import (
     complex_normal,
     db_to_linear,
@@ -77,19 +78,6 @@ BS_DIRECTIONS = {
 
 #: Tolerance of the feasibility flag on ``constraint_violation``.
 FEASIBILITY_TOL = 1e-6
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: object) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -150,50 +138,36 @@ class BackscatterConfig:
     array: str = "ula"
 
     def __post_init__(self) -> None:
-        def ints(name: str, lo: int, hi: int) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_int(v) and lo <= v <= hi,
-                f"{name} must be an integer in [{lo}, {hi}], got {v!r}",
-            )
-
-        def reals(name: str, lo: float, hi: float) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_real(v) and lo <= float(v) <= hi,
-                f"{name} must be a number in [{lo}, {hi}], got {v!r}",
-            )
-
-        ints("num_cells", 1, 4)
-        ints("num_users", 1, 32)
-        ints("num_pb_antennas", 1, 64)
-        ints("num_bs_antennas", 1, 64)
-        ints("num_elements", 1, 1024)
-        ints("num_active_antennas", 1, 64)
-        reals("pb_power_dbm", -30.0, 60.0)
-        reals("ue_power_dbm", -30.0, 40.0)
-        reals("noise_dbm", -200.0, 0.0)
-        reals("rician_factor", 0.0, 1e6)
-        reals("ref_gain_db", -200.0, 0.0)
-        reals("pathloss_exponent", 0.0, 10.0)
-        reals("ref_distance_m", 1e-3, 1e3)
-        reals("irs_gain_dbi", 0.0, 30.0)
-        reals("bs_distance_m", 1e-3, 1e5)
-        reals("cell_radius_m", 1e-3, 1e5)
-        reals("csi_error", 0.0, 1.0)
-        _check(self.uplink in UPLINKS, f"uplink must be one of {UPLINKS}, got {self.uplink!r}")
-        _check(self.array in ARRAYS, f"array must be one of {ARRAYS}, got {self.array!r}")
-        _check(
+        check_int(self, "num_cells", 1, 4)
+        check_int(self, "num_users", 1, 32)
+        check_int(self, "num_pb_antennas", 1, 64)
+        check_int(self, "num_bs_antennas", 1, 64)
+        check_int(self, "num_elements", 1, 1024)
+        check_int(self, "num_active_antennas", 1, 64)
+        check_real(self, "pb_power_dbm", -30.0, 60.0)
+        check_real(self, "ue_power_dbm", -30.0, 40.0)
+        check_real(self, "noise_dbm", -200.0, 0.0)
+        check_real(self, "rician_factor", 0.0, 1e6)
+        check_real(self, "ref_gain_db", -200.0, 0.0)
+        check_real(self, "pathloss_exponent", 0.0, 10.0)
+        check_real(self, "ref_distance_m", 1e-3, 1e3)
+        check_real(self, "irs_gain_dbi", 0.0, 30.0)
+        check_real(self, "bs_distance_m", 1e-3, 1e5)
+        check_real(self, "cell_radius_m", 1e-3, 1e5)
+        check_real(self, "csi_error", 0.0, 1.0)
+        check(self.uplink in UPLINKS, f"uplink must be one of {UPLINKS}, got {self.uplink!r}")
+        check(self.array in ARRAYS, f"array must be one of {ARRAYS}, got {self.array!r}")
+        check(
             isinstance(self.amplitude_control, bool | np.bool_),
             f"amplitude_control must be a bool, got {self.amplitude_control!r}",
         )
-        _check(
+        check(
             not self.amplitude_control or self.uplink == "backscatter",
             f"amplitude_control=True needs uplink='backscatter', got uplink={self.uplink!r}",
         )
         if self.array == "upa":
             side = math.isqrt(self.num_elements)
-            _check(
+            check(
                 side * side == self.num_elements,
                 f"array='upa' needs a square num_elements, got {self.num_elements}",
             )
@@ -202,7 +176,7 @@ class BackscatterConfig:
                 w = tuple(float(x) for x in np.ravel(self.weights))
             except (TypeError, ValueError):
                 w = ()
-            _check(
+            check(
                 len(w) == self.num_ues and all(math.isfinite(x) and x > 0 for x in w),
                 f"weights must hold num_cells * num_users = {self.num_ues} positive numbers, "
                 f"got {self.weights!r}",

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from irs_gym.models.validation import check, check_int, check_real, is_int
 from irs_gym.physics import distance_m, umi_gain, uniform_sector
 from irs_gym.physics.bs_power import EARTH_PARAMETERS, earth_input_power_w
 
@@ -48,15 +49,6 @@ MAX_BLOCKS = 256
 MAX_USERS = 256
 #: Largest spectral efficiency R_b K / B_T (bit/s/Hz): 2^64 - 1 keeps SNR_0 finite with room.
 MAX_SPECTRAL_EFFICIENCY = 64.0
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -110,71 +102,57 @@ class BlockAllocationConfig:
     bs_type: str = "macro"
 
     def __post_init__(self) -> None:
-        def ints(name: str, lo: int, hi: int) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_int(v) and lo <= v <= hi,
-                f"{name} must be an integer in [{lo}, {hi}], got {v!r}",
-            )
-
-        def reals(name: str, lo: float, hi: float, *, open_lo: bool = False) -> None:
-            v = getattr(self, name)
-            ok = isinstance(v, int | float | np.number) and not isinstance(v, bool)
-            ok = ok and (lo < float(v) if open_lo else lo <= float(v)) and float(v) <= hi
-            bracket = "(" if open_lo else "["
-            _check(ok, f"{name} must be a number in {bracket}{lo}, {hi}], got {v!r}")
-
         def choice(name: str, allowed: tuple[str, ...]) -> None:
             v = getattr(self, name)
-            _check(v in allowed, f"{name} must be one of {allowed}, got {v!r}")
+            check(v in allowed, f"{name} must be one of {allowed}, got {v!r}")
 
-        ints("num_users", 1, MAX_USERS)
-        ints("num_elements", 1, 1_000_000)
+        check_int(self, "num_users", 1, MAX_USERS)
+        check_int(self, "num_elements", 1, 1_000_000)
         n_tot, size = self.num_elements, self.block_size
-        _check(
-            _is_int(size) and 1 <= size <= n_tot,
+        check(
+            is_int(size) and 1 <= size <= n_tot,
             f"block_size must be an integer in [1, num_elements={n_tot}] (n_b = num_elements / "
             f"block_size must be >= 1), got {size!r}",
         )
-        _check(
+        check(
             n_tot % size == 0,
             f"block_size must divide num_elements (n_b = N_tot / N_a^min, spec (14); a "
             f"remainder is refused, not rounded), got block_size={size}, num_elements={n_tot}",
         )
-        _check(
+        check(
             n_tot // size <= MAX_BLOCKS,
             f"block_size must give n_b = num_elements / block_size <= {MAX_BLOCKS}, got "
             f"n_b = {n_tot // size}",
         )
         a = self.assisted_users
         a_max = min(self.num_users, n_tot // size)
-        _check(
-            a is None or (_is_int(a) and 1 <= a <= a_max),
+        check(
+            a is None or (is_int(a) and 1 <= a <= a_max),
             f"assisted_users must be None or an integer in [1, min(num_users, n_b)] = "
             f"[1, {a_max}], got {a!r}",
         )
-        reals("min_distance_m", 1e-3, 1e3)
+        check_real(self, "min_distance_m", 1e-3, 1e3)
         r_a = self.cell_radius_m
-        _check(
+        check(
             isinstance(r_a, int | float | np.number)
             and not isinstance(r_a, bool)
             and float(self.min_distance_m) < float(r_a) <= 1e5,
             f"cell_radius_m must be a number in (min_distance_m={self.min_distance_m}, 1e5] m, "
             f"got {r_a!r}",
         )
-        reals("irs_distance_m", 0.0, 1e5, open_lo=True)
-        reals("bandwidth_hz", 0.0, 1e12, open_lo=True)
-        reals("rate_bps", 0.0, 1e12, open_lo=True)
+        check_real(self, "irs_distance_m", 0.0, 1e5, open_lo=True)
+        check_real(self, "bandwidth_hz", 0.0, 1e12, open_lo=True)
+        check_real(self, "rate_bps", 0.0, 1e12, open_lo=True)
         efficiency = float(self.rate_bps) * self.num_users / float(self.bandwidth_hz)
-        _check(
+        check(
             efficiency <= MAX_SPECTRAL_EFFICIENCY,
             f"rate_bps must satisfy rate_bps * num_users / bandwidth_hz <= "
             f"{MAX_SPECTRAL_EFFICIENCY} bit/s/Hz, got {efficiency:.4g}",
         )
-        reals("carrier_hz", 1e6, 1e12)
+        check_real(self, "carrier_hz", 1e6, 1e12)
         for name in ("bs_gain_dbi", "user_gain_dbi", "irs_gain_dbi"):
-            reals(name, -50.0, 50.0)
-        reals("reflection_amplitude", 0.0, 1.0, open_lo=True)
+            check_real(self, name, -50.0, 50.0)
+        check_real(self, "reflection_amplitude", 0.0, 1.0, open_lo=True)
         choice("antenna_gains", GAIN_READINGS)
         choice("user_placement", PLACEMENTS)
         choice("bs_type", BS_TYPES)
@@ -265,7 +243,7 @@ def scenario_from_positions(
 ) -> BlockAllocationScenario:
     """Distances and UMi gains (18) for given user positions ``[..., K, 2]`` (m)."""
     users = np.asarray(user_positions_m, dtype=np.float64)
-    _check(
+    check(
         users.ndim >= 2 and users.shape[-2:] == (config.num_users, 2),
         f"user_positions_m must have shape [..., num_users={config.num_users}, 2], "
         f"got {users.shape}",

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from irs_gym.models.validation import check, check_flag, check_int, check_real, is_real
 from irs_gym.physics import (
     akdeniz_gain,
     complex_normal,
@@ -72,23 +73,14 @@ FEASIBILITY_TOL = 1e-6
 RHO_LIMIT = 1.0 - 1e-9
 
 
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
-
-
 def _per_user(name: str, value, k: int, lo: float, hi: float, *, open_lo: bool = False):
     """A scalar or a K-tuple in [lo, hi] (``open_lo``: (lo, hi]) as a K-tuple of floats."""
     try:
-        values = (value,) * k if _is_number(value) else tuple(np.ravel(np.asarray(value, float)))
+        values = (value,) * k if is_real(value) else tuple(np.ravel(np.asarray(value, float)))
     except (TypeError, ValueError):
         values = ()
     bound = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
-    _check(
+    check(
         len(values) == k
         and all(math.isfinite(v) and (v > lo if open_lo else v >= lo) and v <= hi for v in values),
         f"{name} must be a number or {k} numbers (one per user) in {bound}, got {value!r}",
@@ -97,10 +89,10 @@ def _per_user(name: str, value, k: int, lo: float, hi: float, *, open_lo: bool =
 
 
 def _range(name: str, value, lo: float, hi: float) -> tuple[float, float]:
-    _check(
+    check(
         isinstance(value, tuple | list)
         and len(value) == 2
-        and all(_is_number(v) and math.isfinite(v) for v in value)
+        and all(is_real(v) and math.isfinite(v) for v in value)
         and lo < value[0] <= value[1] <= hi,
         f"{name} must be a pair (low, high) with {lo} < low <= high <= {hi}, got {value!r}",
     )
@@ -109,7 +101,7 @@ def _range(name: str, value, lo: float, hi: float) -> tuple[float, float]:
 
 def _point(name: str, value) -> tuple[float, float, float]:
     p = tuple(float(c) for c in value) if isinstance(value, tuple | list) else ()
-    _check(
+    check(
         len(p) in (2, 3) and all(math.isfinite(c) for c in p),
         f"{name} must be a finite (x, y) or (x, y, z) point in metres, got {value!r}",
     )
@@ -187,50 +179,32 @@ class MmWaveUplinkConfig:
     author_code_gain_convention: bool = False
 
     def __post_init__(self) -> None:
-        def ints(name: str, lo: int, hi: int) -> None:
-            v = getattr(self, name)
-            _check(
-                isinstance(v, int | np.integer) and not isinstance(v, bool) and lo <= v <= hi,
-                f"{name} must be an integer in [{lo}, {hi}], got {v!r}",
-            )
-
-        def reals(name: str, lo: float, hi: float) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_number(v) and lo <= float(v) <= hi,
-                f"{name} must be a number in [{lo}, {hi}], got {v!r}",
-            )
-
-        def flag(name: str) -> None:
-            v = getattr(self, name)
-            _check(isinstance(v, bool | np.bool_), f"{name} must be True or False, got {v!r}")
-
-        _check(
+        check(
             self.carrier_ghz in (28, 73) and not isinstance(self.carrier_ghz, bool),
             f"carrier_ghz must be 28 or 73 (the Akdeniz carriers), got {self.carrier_ghz!r}",
         )
-        ints("num_users", 1, 64)
-        ints("num_ap_antennas", 1, 256)
-        ints("elements_h", 1, 256)
-        ints("elements_v", 1, 256)
-        ints("num_nlos_paths", 1, 20)
-        ints("num_user_antennas", 1, 64)
-        _check(
+        check_int(self, "num_users", 1, 64)
+        check_int(self, "num_ap_antennas", 1, 256)
+        check_int(self, "elements_h", 1, 256)
+        check_int(self, "elements_v", 1, 256)
+        check_int(self, "num_nlos_paths", 1, 20)
+        check_int(self, "num_user_antennas", 1, 64)
+        check(
             self.num_ap_antennas >= self.num_users,
             f"num_ap_antennas must be >= num_users for MVDR detection (N >= K), got "
             f"num_ap_antennas={self.num_ap_antennas}, num_users={self.num_users}",
         )
-        reals("irs_gain_db", -50.0, 50.0)
-        reals("user_gain_dbi", -30.0, 50.0)
-        reals("ap_gain_dbi", -30.0, 50.0)
-        reals("bandwidth_hz", 1.0, 1e12)
-        reals("noise_dbm", -200.0, 0.0)
-        reals("csi_uncertainty", 0.0, 1.0)
-        reals("infeasible_power_dbm", -50.0, 60.0)
+        check_real(self, "irs_gain_db", -50.0, 50.0)
+        check_real(self, "user_gain_dbi", -30.0, 50.0)
+        check_real(self, "ap_gain_dbi", -30.0, 50.0)
+        check_real(self, "bandwidth_hz", 1.0, 1e12)
+        check_real(self, "noise_dbm", -200.0, 0.0)
+        check_real(self, "csi_uncertainty", 0.0, 1.0)
+        check_real(self, "infeasible_power_dbm", -50.0, 60.0)
         if self.max_power_dbm is not None:
-            reals("max_power_dbm", -50.0, 60.0)
+            check_real(self, "max_power_dbm", -50.0, 60.0)
         for name in ("irs_enabled", "shadowing", "author_code_gain_convention"):
-            flag(name)
+            check_flag(self, name)
         K = self.num_users
         set_ = lambda name, v: object.__setattr__(self, name, v)  # noqa: E731
         set_("latency_range_s", _range("latency_range_s", self.latency_range_s, 0.0, 100.0))
@@ -245,7 +219,7 @@ class MmWaveUplinkConfig:
         data_max = max(self.data_range_nats if self.data_nats == "uniform" else self.data_nats)
         latency_min = min(self.latency_range_s if self.latency_s is None else self.latency_s)
         nats_per_use = data_max / (self.bandwidth_hz * latency_min)
-        _check(
+        check(
             nats_per_use <= MAX_NATS_PER_CHANNEL_USE,
             f"data_nats / (bandwidth_hz * latency_s) must be <= {MAX_NATS_PER_CHANNEL_USE} "
             f"(target SINR e^(D/(BT)) - 1 below 1e300), got {nats_per_use:.4g} (largest D "
@@ -256,19 +230,19 @@ class MmWaveUplinkConfig:
         set_("irs_position_m", _point("irs_position_m", self.irs_position_m))
         users = self.user_positions_m
         if users is None:
-            _check(
+            check(
                 K <= len(DEFAULT_USER_POSITIONS_M),
                 f"user_positions_m must be given when num_users > 2, got num_users={K}",
             )
             users = DEFAULT_USER_POSITIONS_M[:K]
-        _check(
+        check(
             isinstance(users, tuple | list) and len(users) == K,
             f"user_positions_m must hold num_users={K} points, got {self.user_positions_m!r}",
         )
         set_("user_positions_m", tuple(_point("user_positions_m", p) for p in users))
         sites = np.array([self.ap_position_m, self.irs_position_m, *self.user_positions_m])
         gaps = distance_m(sites[:, None, :], sites[None, :, :]) + np.eye(len(sites))
-        _check(
+        check(
             bool(np.all(gaps > 0)),
             "user_positions_m, ap_position_m and irs_position_m must be distinct points, got "
             f"AP {self.ap_position_m}, IRS {self.irs_position_m}, users {self.user_positions_m}",

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from irs_gym.models.validation import check, check_int, check_real, is_real
 from irs_gym.physics import (
     SVPaths,
     dbm_to_w,
@@ -52,11 +53,6 @@ _DEFAULT_IRS_POSITIONS_M = {
     1: ((40.0, -15.0, 0.0),),
     2: ((40.0, -15.0, 0.0), (40.0, 15.0, 0.0)),
 }
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
 
 
 @dataclass(frozen=True)
@@ -116,51 +112,30 @@ class MultiIRSConfig:
     blockage_unit_m: float = 10.0
 
     def __post_init__(self) -> None:
-        def ints(name: str, lo: int, hi: int) -> None:
-            v = getattr(self, name)
-            _check(
-                isinstance(v, int | np.integer) and not isinstance(v, bool) and lo <= v <= hi,
-                f"{name} must be an integer in [{lo}, {hi}], got {v!r}",
-            )
-
-        def reals(name: str, lo: float, hi: float) -> None:
-            v = getattr(self, name)
-            _check(
-                isinstance(v, int | float | np.number)
-                and not isinstance(v, bool)
-                and lo <= float(v) <= hi,
-                f"{name} must be a number in [{lo}, {hi}], got {v!r}",
-            )
-
-        reals("carrier_hz", 1e6, 1e12)
-        ints("elements_per_row", 1, 64)
-        ints("num_irs", 1, 8)
-        ints("num_users", 1, 64)
-        ints("num_bs_antennas", 1, 1024)
-        ints("num_nlos_paths", 0, 20)
-        reals("tx_power_dbm", -30.0, 60.0)
-        reals("noise_dbm", -200.0, 0.0)
-        reals("user_radius_m", 0.0, 1e4)
-        reals("blockage_prob", 0.0, 1.0)
-        reals("blockage_prob_inter", 0.0, 1.0)
-        reals("blockage_unit_m", 1e-3, 1e6)
+        check_real(self, "carrier_hz", 1e6, 1e12)
+        check_int(self, "elements_per_row", 1, 64)
+        check_int(self, "num_irs", 1, 8)
+        check_int(self, "num_users", 1, 64)
+        check_int(self, "num_bs_antennas", 1, 1024)
+        check_int(self, "num_nlos_paths", 0, 20)
+        check_real(self, "tx_power_dbm", -30.0, 60.0)
+        check_real(self, "noise_dbm", -200.0, 0.0)
+        check_real(self, "user_radius_m", 0.0, 1e4)
+        check_real(self, "blockage_prob", 0.0, 1.0)
+        check_real(self, "blockage_prob_inter", 0.0, 1.0)
+        check_real(self, "blockage_unit_m", 1e-3, 1e6)
         per_irs = self.blockage_prob_bs_irs
         if per_irs is not None:
             values = tuple(per_irs) if isinstance(per_irs, tuple | list) else ()
-            _check(
+            check(
                 len(values) == self.num_irs
-                and all(
-                    isinstance(v, int | float | np.number)
-                    and not isinstance(v, bool)
-                    and 0.0 <= float(v) <= 1.0
-                    for v in values
-                ),
+                and all(is_real(v) and 0.0 <= float(v) <= 1.0 for v in values),
                 f"blockage_prob_bs_irs must be None or num_irs={self.num_irs} numbers in "
                 f"[0, 1], got {per_irs!r}",
             )
             object.__setattr__(self, "blockage_prob_bs_irs", tuple(float(v) for v in values))
         row = self.elements_per_row
-        _check(
+        check(
             self.num_bs_antennas % row == 0,
             f"num_bs_antennas must be a positive multiple of elements_per_row={row}, "
             f"got {self.num_bs_antennas}",
@@ -168,13 +143,13 @@ class MultiIRSConfig:
         elements = self.num_elements
         if isinstance(elements, int | np.integer) and not isinstance(elements, bool):
             elements = (int(elements),) * self.num_irs
-        _check(
+        check(
             isinstance(elements, tuple | list) and len(elements) == self.num_irs,
             f"num_elements must be an int or a tuple of num_irs={self.num_irs} ints, "
             f"got {self.num_elements!r}",
         )
         for m in elements:
-            _check(
+            check(
                 isinstance(m, int | np.integer) and 1 <= m <= 4096 and m % row == 0,
                 f"num_elements entries must be multiples of elements_per_row={row} in "
                 f"[{row}, 4096], got {self.num_elements!r}",
@@ -182,13 +157,13 @@ class MultiIRSConfig:
         object.__setattr__(self, "num_elements", tuple(int(m) for m in elements))
         positions = self.irs_positions_m
         if positions is None:
-            _check(
+            check(
                 self.num_irs in _DEFAULT_IRS_POSITIONS_M,
                 f"irs_positions_m must be given when num_irs > 2, got num_irs={self.num_irs}",
             )
             positions = _DEFAULT_IRS_POSITIONS_M[self.num_irs]
         positions = tuple(tuple(float(c) for c in p) for p in positions)
-        _check(
+        check(
             len(positions) == self.num_irs and all(len(p) == 3 for p in positions),
             f"irs_positions_m must hold num_irs={self.num_irs} (x, y, z) triples, "
             f"got {self.irs_positions_m!r}",
@@ -196,40 +171,40 @@ class MultiIRSConfig:
         object.__setattr__(self, "irs_positions_m", positions)
         for name in ("bs_position_m", "user_center_m"):
             v = tuple(float(c) for c in getattr(self, name))
-            _check(len(v) == 3, f"{name} must be an (x, y, z) triple, got {v!r}")
+            check(len(v) == 3, f"{name} must be an (x, y, z) triple, got {v!r}")
             object.__setattr__(self, name, v)
         if self.weights is not None:
             w = tuple(float(x) for x in np.ravel(self.weights))
-            _check(
+            check(
                 len(w) == self.num_users and all(math.isfinite(x) and x > 0 for x in w),
                 f"weights must hold num_users={self.num_users} positive numbers, "
                 f"got {self.weights!r}",
             )
             object.__setattr__(self, "weights", w)
-        _check(
+        check(
             self.objective in OBJECTIVES,
             f"objective must be one of {OBJECTIVES}, got {self.objective!r}",
         )
-        _check(
+        check(
             isinstance(self.phase_levels, int | np.integer)
             and (self.phase_levels == 0 or 2 <= self.phase_levels <= 1024),
             f"phase_levels must be 0 (continuous) or an integer in [2, 1024], "
             f"got {self.phase_levels!r}",
         )
-        _check(
+        check(
             not self.inter_irs or self.num_irs == 2,
             f"inter_irs=True needs num_irs == 2, got num_irs={self.num_irs}",
         )
-        _check(
+        check(
             not self.reverse_path or self.inter_irs,
             "reverse_path=True needs inter_irs=True",
         )
         for k in (self.bs_position_m, self.user_center_m, *positions):
-            _check(all(math.isfinite(c) for c in k), f"positions must be finite, got {k!r}")
+            check(all(math.isfinite(c) for c in k), f"positions must be finite, got {k!r}")
         irs = np.asarray(positions)
         for name in ("bs_position_m", "user_center_m"):
             gap = float(np.min(distance_m(irs, np.asarray(getattr(self, name)))))
-            _check(gap > 0, f"irs_positions_m must differ from {name}, got {positions!r}")
+            check(gap > 0, f"irs_positions_m must differ from {name}, got {positions!r}")
 
     # Derived quantities -------------------------------------------------------------------
     @functools.cached_property  # configs are frozen; the env reads these every step

@@ -52,6 +52,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.special import expit
 
+from irs_gym.models.validation import check, check_int, check_real, is_real
 from irs_gym.physics import (
     db_to_linear,
     dbm_to_w,
@@ -80,23 +81,6 @@ FEASIBILITY_TOL = 1e-5
 
 #: Scale of the reported objective: harvested energy in mJ.
 J_TO_MJ = 1e3
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: object) -> bool:
-    return (
-        isinstance(v, int | float | np.number)
-        and not isinstance(v, bool)
-        and math.isfinite(float(v))
-    )
 
 
 @dataclass(frozen=True)
@@ -166,111 +150,97 @@ class SwiptConfig:
     angles: str = "geometry"
 
     def __post_init__(self) -> None:
-        def ints(name: str, lo: int, hi: int) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_int(v) and lo <= v <= hi,
-                f"{name} must be an integer in [{lo}, {hi}], got {v!r}",
-            )
-
-        def reals(name: str, lo: float, hi: float) -> None:
-            v = getattr(self, name)
-            _check(
-                _is_real(v) and lo <= float(v) <= hi,
-                f"{name} must be a number in [{lo}, {hi}], got {v!r}",
-            )
-
-        ints("num_bs_antennas", 1, 4096)
-        ints("num_elements", 1, 4096)
-        _check(
+        check_int(self, "num_bs_antennas", 1, 4096)
+        check_int(self, "num_elements", 1, 4096)
+        check(
             math.isqrt(self.num_elements) ** 2 == self.num_elements,
             f"num_elements must be a perfect square (sqrt(N) x sqrt(N) USPA), "
             f"got {self.num_elements}",
         )
-        ints("num_info_users", 1, 256)
-        ints("num_energy_users", 1, 256)
-        ints("coherence_symbols", 2, 100_000)
-        ints("pilot_reuse_info", 1, self.num_info_users)
-        ints("pilot_reuse_energy", 1, self.num_energy_users)
+        check_int(self, "num_info_users", 1, 256)
+        check_int(self, "num_energy_users", 1, 256)
+        check_int(self, "coherence_symbols", 2, 100_000)
+        check_int(self, "pilot_reuse_info", 1, self.num_info_users)
+        check_int(self, "pilot_reuse_energy", 1, self.num_energy_users)
         if self.rician_factor_db != -math.inf:
-            reals("rician_factor_db", -50.0, 50.0)
-        reals("ref_gain_db", -100.0, 0.0)
+            check_real(self, "rician_factor_db", -50.0, 50.0)
+        check_real(self, "ref_gain_db", -100.0, 0.0)
         for name in (
             "pathloss_exponent_bs_ris",
             "pathloss_exponent_ris_eu",
             "pathloss_exponent_bs_iu",
         ):
-            reals(name, 1.0, 6.0)
-        reals("eu_height_m", -1e4, 1e4)
-        reals("eu_zone_radius_m", 1e-3, 1e4)
-        reals("iu_zone_radius_m", 0.0, 1e5)
-        reals("min_distance_m", 1e-3, 1e3)
-        reals("tx_power_dbm", -30.0, 70.0)
-        reals("pilot_power_dbm", -30.0, 70.0)
-        reals("noise_dbm", -200.0, 0.0)
-        reals("symbol_time_s", 1e-12, 1e6)
+            check_real(self, name, 1.0, 6.0)
+        check_real(self, "eu_height_m", -1e4, 1e4)
+        check_real(self, "eu_zone_radius_m", 1e-3, 1e4)
+        check_real(self, "iu_zone_radius_m", 0.0, 1e5)
+        check_real(self, "min_distance_m", 1e-3, 1e3)
+        check_real(self, "tx_power_dbm", -30.0, 70.0)
+        check_real(self, "pilot_power_dbm", -30.0, 70.0)
+        check_real(self, "noise_dbm", -200.0, 0.0)
+        check_real(self, "symbol_time_s", 1e-12, 1e6)
         for name in ("bs_position_m", "ris_position_m", "iu_center_m"):
             v = getattr(self, name)
-            _check(
+            check(
                 isinstance(v, tuple | list | np.ndarray)
                 and len(v) == 3
-                and all(_is_real(c) for c in v),
+                and all(is_real(c) for c in v),
                 f"{name} must be a finite (x, y, z) triple in m, got {v!r}",
             )
             object.__setattr__(self, name, tuple(float(c) for c in v))
-        _check(
+        check(
             float(distance_m(self.bs_position_m, self.ris_position_m)) > 0,
             f"ris_position_m must differ from bs_position_m, got {self.ris_position_m!r}",
         )
-        _check(
+        check(
             self.ris_position_m[2] != self.eu_height_m,
             "eu_height_m must differ from the RIS height (an EU at the RIS has no direction), "
             f"got {self.eu_height_m!r}",
         )
         eh = self.eh_model
         if isinstance(eh, str):
-            _check(
+            check(
                 eh in EH_MODELS,
                 f"eh_model must be one of {sorted(EH_MODELS)} or an "
                 f"(a, b, P_max) triple, got {eh!r}",
             )
         else:
-            _check(
+            check(
                 isinstance(eh, tuple | list)
                 and len(eh) == 3
-                and all(_is_real(x) and float(x) > 0 for x in eh),
+                and all(is_real(x) and float(x) > 0 for x in eh),
                 f"eh_model must be one of {sorted(EH_MODELS)} or an (a, b, P_max) triple of "
                 f"positive numbers, got {eh!r}",
             )
             object.__setattr__(self, "eh_model", tuple(float(x) for x in eh))
         target = self.se_target_bps_hz
-        targets = (target,) * self.num_info_users if _is_real(target) else target
-        _check(
+        targets = (target,) * self.num_info_users if is_real(target) else target
+        check(
             isinstance(targets, tuple | list | np.ndarray)
             and len(targets) == self.num_info_users
-            and all(_is_real(t) and 0.0 <= float(t) <= 30.0 for t in targets),
+            and all(is_real(t) and 0.0 <= float(t) <= 30.0 for t in targets),
             f"se_target_bps_hz must be a number in [0, 30] or num_info_users="
             f"{self.num_info_users} such numbers, got {target!r}",
         )
-        if not _is_real(target):
+        if not is_real(target):
             object.__setattr__(self, "se_target_bps_hz", tuple(float(t) for t in targets))
-        _check(
+        check(
             self.precoder in PRECODERS,
             f"precoder must be one of {PRECODERS}, got {self.precoder!r}",
         )
-        _check(
+        check(
             isinstance(self.exact_cross_corr, bool | np.bool_),
             f"exact_cross_corr must be a bool, got {self.exact_cross_corr!r}",
         )
-        _check(
+        check(
             self.angles in ANGLE_MODES, f"angles must be one of {ANGLE_MODES}, got {self.angles!r}"
         )
-        _check(
+        check(
             self.num_bs_antennas > self.tau_info,
             f"num_bs_antennas must be > tau_I = {self.tau_info} (ZF to the IU pilots needs "
             f"M >= tau_I + 1), got {self.num_bs_antennas}",
         )
-        _check(
+        check(
             self.coherence_symbols > self.tau_pilot,
             f"coherence_symbols must be > tau_p = {self.tau_pilot} (pilots plus at least one "
             f"downlink symbol), got {self.coherence_symbols}",
