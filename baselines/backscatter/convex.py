@@ -28,16 +28,15 @@ magnitude), which leaves the maximiser unchanged.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import cvxpy as cp
 import numpy as np
 
 from baselines.backscatter import qp
+from baselines.cvx import solve_in_turn
 from irs_gym.physics import complex_normal
 
 SOLVERS = ("CLARABEL", "SCS")
-_ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 
 
 class StepFailure(ArithmeticError):
@@ -45,19 +44,9 @@ class StepFailure(ArithmeticError):
 
 
 def _solve(problem: cp.Problem, variable: cp.Variable, name: str) -> np.ndarray:
-    statuses = []
-    for solver in SOLVERS:
-        try:
-            with warnings.catch_warnings():
-                # an inaccurate solve is reported through the status, not a warning
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver)
-        except cp.error.SolverError as exc:
-            statuses.append(f"{solver}: solver error ({exc})")
-            continue
-        statuses.append(f"{solver}: {problem.status}")
-        if problem.status in _ACCEPTED and variable.value is not None:
-            return np.asarray(variable.value)
+    ok, statuses = solve_in_turn(problem, SOLVERS, ready=lambda: variable.value is not None)
+    if ok:
+        return np.asarray(variable.value)
     raise StepFailure(f"{name} failed: " + "; ".join(statuses))
 
 

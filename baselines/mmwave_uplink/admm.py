@@ -40,11 +40,11 @@ solve gives ``solver_error`` with the cvxpy status.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import cvxpy as cp
 import numpy as np
 
+from baselines.cvx import solve_in_turn
 from baselines.mmwave_uplink.reflection import ReflectionData, StepResult
 
 DENOM_MIN = 1e-9
@@ -76,21 +76,11 @@ class SIMinSubproblem:
 
     def solve(self) -> tuple[np.ndarray | None, str]:
         """Solve with the current parameter values: (v or None, cvxpy status per solver)."""
-        statuses = []
-        for solver in self.SOLVERS:
-            try:
-                with warnings.catch_warnings():
-                    # an inaccurate solve is reported through the status, not a warning
-                    warnings.simplefilter("ignore", UserWarning)
-                    self.problem.solve(solver=solver)
-            except cp.error.SolverError as exc:
-                statuses.append(f"{solver}: solver error ({exc})")
-                continue
-            statuses.append(f"{solver}: {self.problem.status}")
-            if self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and (
-                self.v.value is not None
-            ):
-                return np.asarray(self.v.value, dtype=complex), statuses[-1]
+        ok, statuses = solve_in_turn(
+            self.problem, self.SOLVERS, ready=lambda: self.v.value is not None
+        )
+        if ok:
+            return np.asarray(self.v.value, dtype=complex), statuses[-1]
         return None, "; ".join(statuses)
 
 

@@ -21,11 +21,11 @@ with the lowest total power after step (a) (the fixed point of (18) with the cur
 from __future__ import annotations
 
 import functools
-import warnings
 
 import cvxpy as cp
 import numpy as np
 
+from baselines.cvx import solve_in_turn
 from baselines.mmwave_uplink.reflection import ReflectionData, StepResult
 from irs_gym.physics import complex_normal
 
@@ -48,20 +48,12 @@ class SDRProblem:
         if norm == 0.0:
             return np.ones((self.n, self.n), dtype=complex), 0.0, "R = 0"
         self.R.value = (R + R.conj().T) / (2.0 * norm)
-        statuses = []
-        for solver in self.SOLVERS:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    self.problem.solve(solver=solver)
-            except cp.error.SolverError as exc:
-                statuses.append(f"{solver}: solver error ({exc})")
-                continue
-            statuses.append(f"{solver}: {self.problem.status}")
-            V = self.lmi.dual_value
-            if self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and V is not None:
-                V = np.asarray(V, dtype=complex)
-                return (V + V.conj().T) / 2.0, float(self.problem.value) * norm, statuses[-1]
+        ok, statuses = solve_in_turn(
+            self.problem, self.SOLVERS, ready=lambda: self.lmi.dual_value is not None
+        )
+        if ok:
+            V = np.asarray(self.lmi.dual_value, dtype=complex)
+            return (V + V.conj().T) / 2.0, float(self.problem.value) * norm, statuses[-1]
         return None, float("nan"), "; ".join(statuses)
 
 

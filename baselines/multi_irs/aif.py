@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 
 import cvxpy as cp
 import numpy as np
 
 from baselines.core import Solution, Solver
+from baselines.cvx import solve_in_turn
 from baselines.multi_irs.alternating import phase_blocks
 from irs_gym.models import multi_irs as model
 
@@ -69,23 +69,13 @@ class SchurPhaseSDP:
         scale = 1.0 / max(np.linalg.norm(A, 2), np.linalg.norm(b), 1e-300)
         self.A.value = scale * (A + A.conj().T) / 2
         self.b.value = scale * b[:, None]
-        status = "not solved"
-        for solver in self.SOLVERS:
-            try:
-                with warnings.catch_warnings():
-                    # an inaccurate solve is reported through the status, not a warning
-                    warnings.simplefilter("ignore", UserWarning)
-                    self.problem.solve(solver=solver)
-            except cp.error.SolverError as exc:
-                status = f"{solver}: solver error ({exc})"
-                continue
-            status = f"{solver}: {self.problem.status}"
-            if self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and (
-                self.zeta.value is not None
-            ):
-                zeta = np.maximum(self.zeta.value, 0.0) / scale
-                return zeta, status, float(self.problem.value) / scale
-        return None, status, float("nan")
+        ok, statuses = solve_in_turn(
+            self.problem, self.SOLVERS, ready=lambda: self.zeta.value is not None
+        )
+        if ok:
+            zeta = np.maximum(self.zeta.value, 0.0) / scale
+            return zeta, statuses[-1], float(self.problem.value) / scale
+        return None, statuses[-1], float("nan")
 
 
 @functools.cache

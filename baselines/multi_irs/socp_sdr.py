@@ -30,31 +30,19 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 
 import cvxpy as cp
 import numpy as np
 
 from baselines.core import Solution, Solver
+from baselines.cvx import DECIDED, solve_in_turn
 from baselines.multi_irs.alternating import phase_blocks
 from irs_gym.models import multi_irs as model
 
 
 def _solve(problem: cp.Problem, solvers: tuple[str, ...]) -> str:
     """Solve with the first solver that returns an optimal status; returns the status."""
-    status = "not solved"
-    for solver in solvers:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver)
-        except cp.error.SolverError as exc:
-            status = f"{solver}: solver error ({exc})"
-            continue
-        status = f"{solver}: {problem.status}"
-        if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE):
-            return status
-    return status
+    return solve_in_turn(problem, solvers, accept=DECIDED)[1][-1]
 
 
 class MinPowerSOCP:

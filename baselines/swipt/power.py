@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
 
+from baselines.cvx import DECIDED, solve_in_turn
 from irs_gym.models import swipt as model
 
 SOLVERS = ("SCIPY", "CLARABEL")
@@ -46,20 +46,7 @@ SOLVER_OPTIONS: dict[str, dict] = {
 def solve_problem(problem: cp.Problem, solvers: tuple[str, ...]) -> str:
     """Solve with the first solver that gives an optimal (or infeasible) verdict; returns
     ``"<solver>: <cvxpy status>"``."""
-    status = "not solved"
-    for solver in solvers:
-        try:
-            with warnings.catch_warnings():
-                # an inaccurate solve is reported through the status, not a warning
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver, **SOLVER_OPTIONS.get(solver, {}))
-        except cp.error.SolverError as exc:
-            status = f"{solver}: solver error ({exc})"
-            continue
-        status = f"{solver}: {problem.status}"
-        if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE):
-            return status
-    return status
+    return solve_in_turn(problem, solvers, accept=DECIDED, options=SOLVER_OPTIONS)[1][-1]
 
 
 @dataclass
