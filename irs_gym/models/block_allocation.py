@@ -299,7 +299,9 @@ def saving_from_gain(snr0: float, gain: np.ndarray, blocks: np.ndarray) -> np.nd
     """S_Bk (13) in closed form for ``blocks`` >= 0 blocks of amplitude gain ``gain``
     (broadcast); exactly 0 for no block."""
     amplitude = 1.0 + np.asarray(blocks, dtype=np.float64) * gain
-    return 1.0 - math.log1p(snr0) / np.log1p(snr0 * amplitude**2)
+    # numpy's log1p on both sides: math.log1p can differ from it in the last bit, which made
+    # the no-block saving -2e-16 and the EARTH load 1 + 2e-16
+    return 1.0 - np.log1p(np.float64(snr0)) / np.log1p(snr0 * amplitude**2)
 
 
 def user_saving(

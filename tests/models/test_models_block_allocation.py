@@ -107,6 +107,19 @@ def test_savings_zero_without_blocks_and_increasing(rng):
     np.testing.assert_allclose(out["power_saving_pct"], 0.0, atol=1e-12)
 
 
+def test_no_block_saving_is_exactly_zero_at_every_snr0():
+    """Zero blocks save exactly nothing (no rounding below 0, which would put the EARTH load
+    above 1), over 20,001 SNR_0 values from 1e-6 to 1e19 (one of them failed with math.log1p
+    against np.log1p)."""
+    snr0 = np.logspace(-6, 19, 20001)
+    savings = [m.saving_from_gain(float(s), 0.3, 0) for s in snr0]
+    np.testing.assert_array_equal(savings, 0.0)
+    cfg = m.BlockAllocationConfig(num_users=1, block_size=5, rate_bps=12276932.25)
+    scen = m.sample_scenario(cfg, np.random.default_rng(0))
+    out = m.metrics(cfg, scen, m.default_decision(cfg, scen))
+    assert out["objective"] == 0.0 and out["power_saving_pct"] == 0.0
+
+
 def test_snr0_and_noise_independence():
     cfg = m.BlockAllocationConfig(num_users=12, rate_bps=2e6)
     assert cfg.snr0 == pytest.approx(2 ** (2e6 * 12 / 10e6) - 1)
