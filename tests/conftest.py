@@ -1,7 +1,16 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the hypothesis profile of CI."""
+
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI=true: the same examples on every run, so a submission's CI does not depend on which
+# random examples hypothesis draws; locally every run explores new ones
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 @pytest.fixture
