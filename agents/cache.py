@@ -7,16 +7,19 @@ Location: ``$IRS_GYM_CACHE_DIR`` (default ``~/.cache/irs_gym``), files
      "options": resolved env options, "seeds": [...], "solver": name,
      "solver_params": vars(solver)}
 
+    plus "code": code_fingerprint()
+
 i.e. everything that fixes the realisations (env id, Config, env options such as
-``channel_mode``, the reset seeds) and the solver (name and constructor parameters). The file
-also stores these fields in clear, for inspection. Files are written atomically (temporary
-file + ``os.replace``), so concurrent runs at worst compute the same entry twice. A solver
-whose *code* changed is not detected: delete the directory (or pass ``--no-cache`` to
-``python -m agents.evaluate``) after changing a solver or a model.
+``channel_mode``, the reset seeds), the solver (name and constructor parameters) and the code
+that computes it: a hash of every source file of ``baselines``, ``irs_gym.models`` and
+``irs_gym.physics``, so an entry made before a solver or model changed is never reused. The
+file also stores these fields in clear, for inspection. Files are written atomically
+(temporary file + ``os.replace``), so concurrent runs at worst compute the same entry twice.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -38,6 +41,22 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or Path.home() / ".cache" / "irs_gym").expanduser()
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 over the source files of the solvers and the models they score with."""
+    import baselines
+    import irs_gym.models
+    import irs_gym.physics
+
+    digest = hashlib.sha256()
+    for package in (baselines, irs_gym.models, irs_gym.physics):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root.parent).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def key_fields(
     signature: dict[str, Any], seeds: list[int], solver_name: str, solver_params: dict[str, Any]
 ) -> dict[str, Any]:
@@ -51,6 +70,7 @@ def key_fields(
             "seeds": [int(s) for s in seeds],
             "solver": solver_name,
             "solver_params": {k: v for k, v in solver_params.items() if not k.startswith("_")},
+            "code": code_fingerprint(),
         }
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
@@ -66,6 +68,29 @@ def test_key_covers_config_options_seeds_and_solver(tiny):
         cache.key_fields({**sig, "env_id": "irs_gym/Other-v0"}, [1, 2], "domalo", {"tol": 1e-4}),
     ]
     assert len({key, *(cache.cache_key(f) for f in others)}) == 6
+
+
+def test_key_changes_with_the_solver_and_model_code(tiny, tmp_path, monkeypatch):
+    """An entry made before baselines/ or irs_gym/models changed is not reused: the key
+    hashes their source files (checked here on a copy of the package with one byte added)."""
+    import shutil
+    import sys
+
+    sig = env_signature(gym.make(tiny["env_id"], **tiny["kwargs"]))
+    before = cache.cache_key(cache.key_fields(sig, [1], "domalo", {}))
+    root = Path(baselines.__file__).parent
+    copy = tmp_path / "baselines"
+    shutil.copytree(root, copy)
+    (copy / "core.py").write_text((root / "core.py").read_text() + "\n")
+    monkeypatch.setattr(sys.modules["baselines"], "__file__", str(copy / "__init__.py"))
+    cache.code_fingerprint.cache_clear()
+    try:
+        after = cache.cache_key(cache.key_fields(sig, [1], "domalo", {}))
+    finally:
+        monkeypatch.undo()
+        cache.code_fingerprint.cache_clear()
+    assert after != before
+    assert cache.cache_key(cache.key_fields(sig, [1], "domalo", {})) == before
 
 
 def test_default_dir_and_env_var(monkeypatch, tmp_path):
