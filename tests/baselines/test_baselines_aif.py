@@ -90,3 +90,13 @@ def test_fp_surrogate_never_decreases(kwargs):
         out = m.metrics(cfg, scen, sol.decision)
         assert out["feasible"]
         np.testing.assert_allclose(out["power_w"], cfg.tx_power_w, rtol=1e-9)
+
+
+def test_sdp_failure_is_solver_error_with_the_cvxpy_status(monkeypatch):
+    cfg = m.MultiIRSConfig(num_bs_antennas=8, num_elements=8, num_users=3)
+    scen = m.sample_scenario(cfg, np.random.default_rng(0))
+    monkeypatch.setattr(aif.SchurPhaseSDP, "SOLVERS", ("NOPE",))
+    sol = aif.AIF(max_iterations=3).solve(scen, cfg, rng=np.random.default_rng(0))
+    assert sol.status == "solver_error" and "NOPE" in sol.message
+    assert sol.decision is not None and np.isfinite(sol.objective)  # the last iterate
+    assert m.metrics(cfg, scen, sol.decision)["feasible"]

@@ -61,3 +61,14 @@ def test_bad_arguments():
         ss.SocpSdr(randomizations=0)
     with pytest.raises(ValueError, match="bisection_tol"):
         ss.SocpSdr(bisection_tol=2.0)
+
+
+def test_solver_failure_is_solver_error_with_the_cvxpy_status(monkeypatch):
+    cfg = m.MultiIRSConfig(**CFG)
+    scen = m.sample_scenario(cfg, np.random.default_rng(0))
+    monkeypatch.setattr(ss, "_solve", lambda problem, solvers: "CLARABEL: solver error (mocked)")
+    sol = ss.SocpSdr(max_iterations=2, randomizations=10).solve(
+        scen, cfg, rng=np.random.default_rng(0)
+    )
+    assert sol.status == "solver_error" and "mocked" in sol.message
+    assert sol.decision is not None and np.isfinite(sol.objective)
