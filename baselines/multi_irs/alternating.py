@@ -172,14 +172,18 @@ class AlternatingSolver(Solver):
                     theta, lam, mu_theta = smooth.smooth_theta_update(
                         ch, theta, W, lam, omega, mu_theta, blocks, levels, self.theta_iterations
                     )
-            # S-DOMALO: an iteration whose every step the acceptance rule undid only shrank mu;
-            # it is no evidence of convergence until mu sits at its floor
+            # min rate: an iteration whose every smoothed step the acceptance rule undid only
+            # shrank mu; it is no evidence of convergence until mu sits at its floor
+            smoothed = []  # (rejected, mu above its floor) per smoothed step
+            if closed is None:
+                smoothed.append((mu_w < mu_w_before, mu_w > smooth.MU_MIN))
+            if self.theta_update == "manifold":
+                smoothed.append((mu_theta < mu_theta_before, mu_theta > smooth.MU_MIN))
             retry = (
                 self.objective == "min_rate"
-                and closed is None
-                and mu_w < mu_w_before
-                and (mu_theta < mu_theta_before or self.theta_update != "manifold")
-                and max(mu_w, mu_theta) > smooth.MU_MIN
+                and bool(smoothed)
+                and all(rejected for rejected, _ in smoothed)
+                and any(above for _, above in smoothed)
             )
             mu_w, mu_theta = max(mu_w, smooth.MU_MIN), max(mu_theta, smooth.MU_MIN)
             gamma = model.sinr_from_gains(model.effective_channel(ch, theta) @ W)
