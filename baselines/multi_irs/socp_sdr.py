@@ -35,14 +35,20 @@ import cvxpy as cp
 import numpy as np
 
 from baselines.core import Solution, Solver
-from baselines.cvx import DECIDED, solve_in_turn
+from baselines.cvx import DECIDED, OPTIMAL, solve_in_turn
 from baselines.multi_irs.alternating import phase_blocks
 from irs_gym.models import multi_irs as model
 
+#: The theta-step's bracket on the weighted SINR level stops growing here (a relaxation that
+#: stays feasible this far up means a broken solve).
+MAX_SINR_BRACKET = 1e30
 
-def _solve(problem: cp.Problem, solvers: tuple[str, ...]) -> str:
-    """Solve with the first solver that returns an optimal status; returns the status."""
-    return solve_in_turn(problem, solvers, accept=DECIDED)[1][-1]
+
+def _solve(problem: cp.Problem, solvers: tuple[str, ...]) -> tuple[bool, str]:
+    """(a solution is available, the status): optimal (or inaccurate) from this very solve,
+    never a previous solve's values left behind by a solver error."""
+    ok, statuses = solve_in_turn(problem, solvers, accept=DECIDED)
+    return ok and problem.status in OPTIMAL, statuses[-1]
 
 
 class MinPowerSOCP:
@@ -65,8 +71,8 @@ class MinPowerSOCP:
         """W of least power meeting gamma_k >= targets_k, or None if none exists."""
         self.hbar.value = hbar
         self.scaled.value = np.sqrt(1.0 + 1.0 / targets)[:, None] * hbar
-        status = _solve(self.problem, ("CLARABEL", "SCS"))
-        if self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        ok, status = _solve(self.problem, ("CLARABEL", "SCS"))
+        if ok:
             return self.W.value, status
         return None, status
 
@@ -91,8 +97,8 @@ class SlackSDR:
         for k, param in enumerate(self.Q):
             param.value = scales[k] * (Q[k] + Q[k].conj().T) / 2
         self.r.value = scales * r
-        status = _solve(self.problem, ("SCS", "CVXOPT"))
-        if self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        ok, status = _solve(self.problem, ("SCS", "CVXOPT"))
+        if ok:
             return self.V.value, float(self.s.value), status
         return None, float("nan"), status
 
@@ -196,6 +202,8 @@ class SocpSdr(Solver):
                 raise ArithmeticError(f"theta-step SDR: cvxpy status {status}")
             if slack < 0:
                 break
+            if not hi < MAX_SINR_BRACKET:
+                raise ArithmeticError(f"theta-step SDR: no infeasible level below {hi:.3g}")
             lo, hi, V_best = hi, 2.0 * hi, V
         while hi - lo > self.bisection_tol * hi:
             t = 0.5 * (lo + hi)

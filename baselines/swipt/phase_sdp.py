@@ -219,10 +219,11 @@ def sdp_phase_step(
             sdp.inv_mu.value = 1.0 / (mu * N)
             sdp.C.value, sdp.c0.value, sdp.G.value, sdp.g0.value = C, c0, G.astype(complex), g0
             sdp.m.value, sdp.row.value = m, row
-            cvx_status = solve_problem(sdp.problem, SOLVERS)
+            ok, cvx_status = solve_problem(sdp.problem, SOLVERS)
             statuses.append(cvx_status)
             solves += 1
-            if sdp.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or sdp.V.value is None:
+            solved = ok and sdp.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+            if not solved or sdp.V.value is None:
                 return PhaseResult(
                     best_theta,
                     "solver_error",

@@ -43,10 +43,12 @@ SOLVER_OPTIONS: dict[str, dict] = {
 }
 
 
-def solve_problem(problem: cp.Problem, solvers: tuple[str, ...]) -> str:
+def solve_problem(problem: cp.Problem, solvers: tuple[str, ...]) -> tuple[bool, str]:
     """Solve with the first solver that gives an optimal (or infeasible) verdict; returns
-    ``"<solver>: <cvxpy status>"``."""
-    return solve_in_turn(problem, solvers, accept=DECIDED, options=SOLVER_OPTIONS)[1][-1]
+    (verdict reached, ``"<solver>: <cvxpy status>"``). Without a verdict the problem's
+    variables and status may be a previous solve's, so callers check the flag first."""
+    ok, statuses = solve_in_turn(problem, solvers, accept=DECIDED, options=SOLVER_OPTIONS)
+    return ok, statuses[-1]
 
 
 @dataclass
@@ -89,9 +91,10 @@ class PowerLP:
         self.L.value = lp.L
         G, rhs = scaled_rows(lp)
         self.G.value, self.rhs.value = G, rhs
-        status = solve_problem(self.problem, SOLVERS)
+        ok, status = solve_problem(self.problem, SOLVERS)
         if (
-            self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+            ok
+            and self.problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
             and self.eta.value is not None
         ):
             return clean(self.eta.value), status
@@ -183,8 +186,8 @@ def sca_power(
     eta, status, verdict = None, "not solved", "max_iterations"
     for _ in range(max_iterations):
         prob.c0.value = (inverse_eh(config, t) - 1.0 / a) / q_scale
-        status = solve_problem(prob.problem, SOLVERS)
-        if prob.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        ok, status = solve_problem(prob.problem, SOLVERS)
+        if not ok or prob.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             eta = None
             break
         eta = clean(prob.eta.value)

@@ -66,7 +66,8 @@ def test_bad_arguments():
 def test_solver_failure_is_solver_error_with_the_cvxpy_status(monkeypatch):
     cfg = m.MultiIRSConfig(**CFG)
     scen = m.sample_scenario(cfg, np.random.default_rng(0))
-    monkeypatch.setattr(ss, "_solve", lambda problem, solvers: "CLARABEL: solver error (mocked)")
+    failed = (False, "CLARABEL: solver error (mocked)")
+    monkeypatch.setattr(ss, "_solve", lambda problem, solvers: failed)
     sol = ss.SocpSdr(max_iterations=2, randomizations=10).solve(
         scen, cfg, rng=np.random.default_rng(0)
     )

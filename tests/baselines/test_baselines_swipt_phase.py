@@ -162,7 +162,7 @@ def test_sdp_failure_is_a_status(rng, monkeypatch):
     cfg, scen, _, _ = setup(rng)
     fresh = LiftedPhaseSDP(cfg.num_elements, cfg.num_energy_users)
     monkeypatch.setattr(phase_sdp, "lifted_sdp", lambda n, k: fresh)
-    monkeypatch.setattr(phase_sdp, "solve_problem", lambda problem, solvers: "SCS: mocked")
+    monkeypatch.setattr(phase_sdp, "solve_problem", lambda problem, solvers: (False, "SCS: mocked"))
     sol = OptPhaseOPA("sdp").solve(scen, cfg)
     assert sol.status == "solver_error" and "cvxpy status SCS: mocked" in sol.message
     assert sol.decision is not None and np.isfinite(sol.objective)
