@@ -34,7 +34,6 @@ def refine_on_grid(
     candidate: np.ndarray,
     current: np.ndarray,
     levels: int,
-    max_passes: int | None = None,
 ) -> np.ndarray:
     """Best single-element changes on the Q-level grid until none improves ``objective``.
 
@@ -44,19 +43,18 @@ def refine_on_grid(
         candidate: the rounded continuous step ``[M_b]`` (on the grid).
         current: the block's phases before the step ``[M_b]`` (on the grid).
         levels: Q >= 2.
-        max_passes: cap on accepted changes (default M_b * Q).
 
     Returns:
         Phases ``[M_b]`` on the grid, no worse than ``candidate`` and ``current``.
     """
     grid = levels_grid(levels)
     starts = np.stack([candidate, current])
-    values = objective(_gains(c, d, starts))
-    theta = starts[int(np.argmax(values))].copy()
-    x = _gains(c, d, theta)
-    value = float(objective(x))
+    gains = _gains(c, d, starts)
+    values = objective(gains)
+    best = int(np.argmax(values))
+    theta, x, value = starts[best].copy(), gains[best], float(values[best])
     d_first = np.moveaxis(d, -1, 0)  # [M_b, K, K]
-    for _ in range(max_passes if max_passes is not None else theta.size * levels):
+    for _ in range(theta.size * levels):  # each pass accepts one strictly better change
         change = grid[None, :] - theta[:, None]  # [M_b, Q]
         trial = x + change[..., None, None] * d_first[:, None]  # [M_b, Q, K, K]
         scores = objective(trial)

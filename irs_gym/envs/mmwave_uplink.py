@@ -170,7 +170,8 @@ class MmWaveUplinkPowerEnv(IRSEnv):
     ## Starting State
 
     ``reset`` draws a realisation: blockage, path gains with shadowing, NLoS angles, data
-    sizes D_k ~ U[1, 5] 10^6 nats (unless fixed), CSI errors. ``info`` at reset scores
+    sizes D_k ~ U[1, 5] 10^6 nats where drawn (one user, or ``data_nats="uniform"``; two users
+    default to the fixed (4, 2) 10^6 nats of spec section 9), CSI errors. ``info`` at reset scores
     theta = 1 with its inner-loop powers.
 
     ## Episode End
