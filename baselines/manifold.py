@@ -17,21 +17,29 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def _inner(u: np.ndarray, v: np.ndarray) -> float:
-    """Re tr(u^H v), the real inner product of both manifolds' ambient space."""
-    return float(np.real(np.vdot(u, v)))
+def _inner(u: np.ndarray, v: np.ndarray, batch_ndim: int = 0) -> np.ndarray:
+    """Re tr(u^H v), the real inner product of both manifolds' ambient space, per point of a
+    batch (the leading ``batch_ndim`` axes)."""
+    if batch_ndim == 0:
+        return np.real(np.vdot(u, v))
+    return np.real(u.conj() * v).sum(axis=tuple(range(batch_ndim, u.ndim)))
+
+
+def _expand(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Per-point values ``a [B...]`` broadcast against points ``like [B..., *point]``."""
+    return a.reshape(a.shape + (1,) * (like.ndim - a.ndim))
 
 
 class ComplexCircle:
     """Product of unit circles; points are complex arrays of any shape."""
 
     @staticmethod
-    def project(x: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """(20) P_x(z) = z - Re{z . x*} . x."""
+    def project(x: np.ndarray, z: np.ndarray, batch_ndim: int = 0) -> np.ndarray:
+        """(20) P_x(z) = z - Re{z . x*} . x (elementwise, so batches need nothing)."""
         return z - np.real(z * np.conj(x)) * x
 
     @staticmethod
-    def retract(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def retract(x: np.ndarray, v: np.ndarray, batch_ndim: int = 0) -> np.ndarray:
         """(23) (x + v) / |x + v| elementwise."""
         y = x + v
         mag = np.abs(y)
@@ -43,15 +51,15 @@ class ComplexSphere:
     """Complex matrices of unit Frobenius norm."""
 
     @staticmethod
-    def project(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def project(x: np.ndarray, z: np.ndarray, batch_ndim: int = 0) -> np.ndarray:
         """(15) P_X(Z) = Z - Re tr(X^H Z) X."""
-        return z - _inner(x, z) * x
+        return z - _expand(_inner(x, z, batch_ndim), x) * x
 
     @staticmethod
-    def retract(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def retract(x: np.ndarray, v: np.ndarray, batch_ndim: int = 0) -> np.ndarray:
         """(17) (X + V) / ||X + V||_F."""
         y = x + v
-        return y / np.linalg.norm(y)
+        return y / _expand(np.sqrt(_inner(y, y, batch_ndim)), y)
 
 
 @dataclass
@@ -60,6 +68,9 @@ class GCGResult:
 
     ``status``: ``"converged"`` (gradient norm below ``grad_tol``), ``"max_iterations"``, or
     ``"line_search_failed"`` (no Armijo step found: x is numerically stationary along d).
+    From :func:`conjugate_gradient_batch` every field is per problem: ``x [B, ...]``, ``cost``,
+    ``iterations``, ``status``, ``grad_norm`` arrays ``[B]`` and ``costs [B, T]`` (a finished
+    problem repeats its last cost).
     """
 
     x: np.ndarray
@@ -93,41 +104,108 @@ def conjugate_gradient(
     scale of the gradient: on model 004's theta-steps it left the cost 10-15 % above
     pymanopt's after 20 iterations, and still above it after 500
     (``python -m benchmarks.manifold_speed``).
+
+    This is :func:`conjugate_gradient_batch` on a batch of one problem.
     """
+    res = conjugate_gradient_batch(
+        manifold,
+        lambda x: np.array([cost(x[0])]),
+        lambda x: egrad(x[0])[None],
+        x0[None],
+        max_iterations=max_iterations,
+        tau0=tau0,
+        armijo_c=armijo_c,
+        max_halvings=max_halvings,
+        grad_tol=grad_tol,
+    )
+    return GCGResult(
+        res.x[0],
+        float(res.cost[0]),
+        int(res.iterations[0]),
+        str(res.status[0]),
+        float(res.grad_norm[0]),
+        [float(f) for f in res.costs[0, : int(res.iterations[0]) + 1]],
+    )
+
+
+def conjugate_gradient_batch(
+    manifold: type[ComplexCircle] | type[ComplexSphere],
+    cost: Callable[[np.ndarray], np.ndarray],
+    egrad: Callable[[np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    *,
+    max_iterations: int = 20,
+    tau0: float = 1.0,
+    armijo_c: float = 1e-4,
+    max_halvings: int = 40,
+    grad_tol: float = 1e-6,
+) -> GCGResult:
+    """:func:`conjugate_gradient` on B independent problems at once, in lockstep.
+
+    ``x0 [B, ...]``; ``cost(x [B, ...]) -> [B]`` and ``egrad(x) -> [B, ...]`` evaluate every
+    problem of the batch in one call (rows are independent). Each problem keeps its own
+    step size, line search, direction and stopping rule, so its iterates are those of the
+    single-problem algorithm; finished problems stay where they stopped while the others go
+    on. The batch pays numpy's per-call overhead once per step instead of once per problem.
+    """
+    B = x0.shape[0]
     x = x0
-    f = cost(x)
-    g = manifold.project(x, egrad(x))
+    f = np.asarray(cost(x), dtype=float)
+    g = manifold.project(x, egrad(x), 1)
     d = -g
-    gg = _inner(g, g)
+    gg = _inner(g, g, 1)
+    tau0 = np.full(B, float(tau0))
     costs = [f]
-    status = "max_iterations"
-    it = 0
+    status = np.full(B, "max_iterations", dtype=object)
+    iterations = np.full(B, max_iterations)
+    active = np.ones(B, dtype=bool)
     for it in range(1, max_iterations + 1):
-        if np.sqrt(gg) < grad_tol:
-            status, it = "converged", it - 1
-            break
-        slope = _inner(g, d)
-        tau = tau0
-        for _ in range(max_halvings):
-            x_new = manifold.retract(x, tau * d)
-            f_new = cost(x_new)
-            if f_new <= f + armijo_c * tau * slope:
+        converged = active & (np.sqrt(gg) < grad_tol)
+        if converged.any():
+            status[converged], iterations[converged] = "converged", it - 1
+            active &= ~converged
+            if not active.any():
                 break
-            tau *= 0.5
+        slope = _inner(g, d, 1)
+        tau = tau0.copy()
+        pending = active.copy()
+        x_new, f_new = x, f
+        for _ in range(max_halvings):
+            trial = manifold.retract(x, _expand(tau, d) * d, 1)
+            f_trial = np.asarray(cost(trial), dtype=float)
+            accept = pending & (f_trial <= f + armijo_c * tau * slope)
+            if accept.all():  # the common case, and always for a single problem
+                x_new, f_new = trial, f_trial
+            elif accept.any():
+                x_new = np.where(_expand(accept, x), trial, x_new)
+                f_new = np.where(accept, f_trial, f_new)
+            pending &= ~accept
+            if not pending.any():
+                break
+            tau[pending] *= 0.5
+        step = active
+        if pending.any():  # no Armijo step within max_halvings halvings
+            status[pending], iterations[pending] = "line_search_failed", it - 1
+            step = active & ~pending
+            active = step
+            if not step.any():
+                break
+        tau0 = np.where(step, np.where(tau == tau0, 2.0 * tau, tau), tau0)
+        g_new = manifold.project(x_new, egrad(x_new), 1)
+        g_old_t = manifold.project(x_new, g, 1)
+        beta = np.maximum(0.0, _inner(g_new, g_new - g_old_t, 1) / np.where(step, gg, 1.0))
+        d_new = -g_new + _expand(beta, d) * manifold.project(x_new, d, 1)
+        restart = _inner(g_new, d_new, 1) >= 0  # not a descent direction
+        if restart.any():
+            d_new = np.where(_expand(restart, d), -g_new, d_new)
+        if step.all():
+            x, g, d, f, gg = x_new, g_new, d_new, f_new, _inner(g_new, g_new, 1)
         else:
-            status, it = "line_search_failed", it - 1
-            break
-        tau0 = 2.0 * tau if tau == tau0 else tau
-        g_new = manifold.project(x_new, egrad(x_new))
-        g_old_t = manifold.project(x_new, g)
-        beta = max(0.0, _inner(g_new, g_new - g_old_t) / gg)
-        d_new = -g_new + beta * manifold.project(x_new, d)
-        if _inner(g_new, d_new) >= 0:  # not a descent direction: restart
-            d_new = -g_new
-        x, f, g, d = x_new, f_new, g_new, d_new
-        gg = _inner(g, g)
+            keep = _expand(step, x)
+            x, g, d = np.where(keep, x_new, x), np.where(keep, g_new, g), np.where(keep, d_new, d)
+            f = np.where(step, f_new, f)
+            gg = np.where(step, _inner(g_new, g_new, 1), gg)
         costs.append(f)
-    else:
-        if np.sqrt(gg) < grad_tol:
-            status = "converged"
-    return GCGResult(x, f, it, status, float(np.sqrt(gg)), costs)
+    done = active & (np.sqrt(gg) < grad_tol)
+    status[done] = "converged"
+    return GCGResult(x, f, iterations, status, np.sqrt(gg), np.stack(costs, axis=1))

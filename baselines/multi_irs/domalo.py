@@ -23,16 +23,21 @@ import math
 
 import numpy as np
 
-from baselines.manifold import ComplexCircle, ComplexSphere, conjugate_gradient
+from baselines.manifold import (
+    ComplexCircle,
+    ComplexSphere,
+    conjugate_gradient,
+    conjugate_gradient_batch,
+)
 from baselines.multi_irs import grid
 from irs_gym.models import multi_irs as model
 
 
 def _ratio_parts(x: np.ndarray, noise: float):
-    """s_k = |x_kk|^2, D_k = sum_j |x_kj|^2 + noise, and x_kk for a gain matrix x [K, K]."""
+    """s_k = |x_kk|^2, D_k = sum_j |x_kj|^2 + noise, and x_kk for gain matrices x [..., K, K]."""
     power = np.abs(x) ** 2
-    x_kk = np.diagonal(x)
-    return np.diagonal(power), power.sum(axis=-1) + noise, x_kk
+    x_kk = x.diagonal(0, -2, -1)
+    return power.diagonal(0, -2, -1), power.sum(axis=-1) + noise, x_kk
 
 
 def w_cost(Wb: np.ndarray, hbar: np.ndarray, wt: np.ndarray, noise: float) -> float:
@@ -49,21 +54,25 @@ def w_egrad(Wb: np.ndarray, hbar: np.ndarray, wt: np.ndarray, noise: float) -> n
     return -2.0 * (A * (wt * x_kk / D) - A @ ((wt * s / D**2)[:, None] * X))
 
 
-def theta_cost(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) -> float:
-    """(19) with x_kj = c_kj + theta^T d_kj and noise 1."""
-    s, D, _ = _ratio_parts(c + d @ tb, 1.0)
-    return -float(np.sum(wt * s / D))
+def theta_cost(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    """(19) with x_kj = c_kj + theta^T d_kj and noise 1; batch-first (``tb [..., M]``,
+    ``c [..., K, K]``, ``d [..., K, K, M]``, ``wt [..., K]`` -> ``[...]``)."""
+    s, D, _ = _ratio_parts(c + (d @ tb[..., None, :, None])[..., 0], 1.0)
+    return -(wt * s / D).sum(axis=-1)
 
 
 def theta_egrad(tb: np.ndarray, c: np.ndarray, d: np.ndarray, wt: np.ndarray) -> np.ndarray:
-    """(21): -2 sum_k wt_k [x_kk d_kk^* / D_k - s_k / D_k^2 sum_j x_kj d_kj^*] (2 df/dtheta*)."""
-    x = c + d @ tb
+    """(21): -2 sum_k wt_k [x_kk d_kk^* / D_k - s_k / D_k^2 sum_j x_kj d_kj^*] (2 df/dtheta*),
+    batch-first like :func:`theta_cost`."""
+    x = c + (d @ tb[..., None, :, None])[..., 0]
     s, D, x_kk = _ratio_parts(x, 1.0)
-    coef = -(wt * s / D**2)[:, None] * x
-    coef[np.diag_indices_from(coef)] += wt * x_kk / D
-    # sum_kj coef_kj conj(d_kj) as one matrix-vector product, without conjugating d
+    coef = -(wt * s / D**2)[..., :, None] * x
     K = coef.shape[-1]
-    return -2.0 * np.conj(np.conj(coef).reshape(K * K) @ d.reshape(K * K, -1))
+    coef[..., np.arange(K), np.arange(K)] += wt * x_kk / D
+    # sum_kj coef_kj conj(d_kj) as one (batched) vector-matrix product, without conjugating d
+    batch = coef.shape[:-2]
+    flat = np.conj(coef).reshape(*batch, 1, K * K) @ d.reshape(*batch, K * K, -1)
+    return -2.0 * np.conj(flat[..., 0, :])
 
 
 def w_step(
@@ -86,8 +95,18 @@ def w_step(
 def theta_step(
     c: np.ndarray, d: np.ndarray, theta_b: np.ndarray, wt: np.ndarray, iterations: int
 ) -> np.ndarray:
-    """Spec 5.3 / 5.7: GCG on the complex circle for one phase block."""
-    return conjugate_gradient(
+    """Spec 5.3 / 5.7: GCG on the complex circle for one phase block.
+
+    A batch of problems (``theta_b [B, M_b]`` with ``c``, ``d``, ``wt`` carrying the same
+    leading axis) runs in lockstep through :func:`~baselines.manifold.conjugate_gradient_batch`;
+    each row gets the iterates it would get alone."""
+    if theta_b.ndim == 1:
+        solve = conjugate_gradient
+    elif theta_b.ndim == 2:
+        solve = conjugate_gradient_batch
+    else:
+        raise ValueError(f"theta_b must be [M_b] or [B, M_b], got shape {theta_b.shape}")
+    return solve(
         ComplexCircle,
         lambda tb: theta_cost(tb, c, d, wt),
         lambda tb: theta_egrad(tb, c, d, wt),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -169,13 +170,16 @@ class ModelTask:
     def observation_space(self) -> spaces.Box:
         return spaces.Box(-OBS_BOUND, OBS_BOUND, (self.observation_size,), np.float32)
 
+    @functools.cached_property
+    def discrete_actions(self) -> bool:
+        return isinstance(self.action_space, spaces.MultiDiscrete)
+
     def check_action(self, action: Any, batch: tuple[int, ...] = ()) -> np.ndarray:
-        """Validate shape and finiteness; returns float64 (Box) or int64 (discrete)."""
-        arr = np.asarray(action)
-        expected = (*batch, *self.action_space.shape)
-        if arr.shape != expected:
-            raise ValueError(f"action must have shape {expected}, got {arr.shape}")
-        if isinstance(self.action_space, spaces.MultiDiscrete):
+        """Validate shape and finiteness; returns a new float64 (Box) or int64 (discrete)
+        array, never the caller's."""
+        if self.discrete_actions:
+            arr = np.asarray(action)
+            self._check_shape(arr, batch)
             if not np.issubdtype(arr.dtype, np.integer):
                 if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                     raise ValueError("action must hold finite integers for MultiDiscrete")
@@ -183,17 +187,26 @@ class ModelTask:
             if np.any(arr < 0) or np.any(arr >= self.action_space.nvec):
                 raise ValueError(f"action entries must lie in [0, {self.action_space.nvec.max()})")
             return arr
-        arr = arr.astype(np.float64)
-        if not np.all(np.isfinite(arr)):
+        arr = np.array(action, dtype=np.float64)
+        self._check_shape(arr, batch)
+        # One reduction instead of an elementwise test: a finite sum proves every entry finite
+        # (a sum can overflow only for finite inputs near float64's limit; the exact test
+        # decides those).
+        if not math.isfinite(arr.sum()) and not np.isfinite(arr).all():
             raise ValueError("action contains NaN or inf")
         return arr
 
+    def _check_shape(self, arr: np.ndarray, batch: tuple[int, ...]) -> None:
+        expected = (*batch, *self.action_space.shape)
+        if arr.shape != expected:
+            raise ValueError(f"action must have shape {expected}, got {arr.shape}")
+
     def normalized_action(self, action: np.ndarray) -> np.ndarray:
         """The action as floats in [-1, 1] (for the static-mode observation)."""
-        if isinstance(self.action_space, spaces.MultiDiscrete):
+        if self.discrete_actions:
             n = self.action_space.nvec
             return 2.0 * action / np.maximum(n - 1, 1) - 1.0
-        return np.clip(action, -1.0, 1.0)
+        return np.minimum(np.maximum(action, -1.0), 1.0)
 
     def reward(self, m: dict[str, np.ndarray]) -> np.ndarray:
         sign = 1.0 if self.objective_sense == "max" else -1.0
@@ -220,7 +233,10 @@ class ModelTask:
         obs = np.empty((*batch, self.observation_size), dtype=np.float32)
         obs[..., :size] = feats
         obs[..., size:-1] = np.reshape(last_action, (*batch, -1))  # already in [-1, 1]
-        obs[..., -1] = np.clip(last_reward, -OBS_BOUND, OBS_BOUND)
+        if isinstance(last_reward, float):  # the single env: Python arithmetic is cheaper
+            obs[-1] = min(max(last_reward, -OBS_BOUND), OBS_BOUND)
+        else:
+            obs[..., -1] = np.clip(last_reward, -OBS_BOUND, OBS_BOUND)
         return obs
 
     def contract_info(self, m: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -303,7 +319,9 @@ class IRSEnv(gym.Env):
         m = self.task.score(self.scenario, self.task.decode(action, self.scenario))
         reward = float(self.task.reward(m))
         info = self.task.contract_info(m)
-        self._last_action, self._last_reward = self.task.normalized_action(action), reward
+        if self.task.channel_mode == "static":  # only the static observation shows them
+            self._last_action = self.task.normalized_action(action)
+        self._last_reward = reward
         if self.task.channel_mode == "iid":
             self.scenario = self.task.draw_scenario(self.np_random)
         elif self.task.channel_mode == "markov":

@@ -436,11 +436,20 @@ class NormalizedChannels:
 
 
 def normalized(config: MultiIRSConfig, scenario: MultiIRSScenario) -> NormalizedChannels:
-    """Noise-normalised channels (ARCHITECTURE "Numerics")."""
+    """Noise-normalised channels (ARCHITECTURE "Numerics").
+
+    Memoised on the scenario object for the last noise power asked (scenarios are never
+    modified in place), so a static episode builds them once instead of at every step."""
     sigma = math.sqrt(config.noise_w)
-    return NormalizedChannels(
+    memo = scenario.__dict__.get("_normalized")
+    if memo is not None and memo[0] == (sigma, config.irs_slices, config.reverse_path):
+        return memo[1]
+    ch = NormalizedChannels(
         scenario.G, np.conj(scenario.h) / sigma, scenario.S, config.irs_slices, config.reverse_path
     )
+    # frozen dataclass: the memo is not a field, so replace()/tree_stack never copy it
+    object.__setattr__(scenario, "_normalized", ((sigma, ch.slices, ch.reverse_path), ch))
+    return ch
 
 
 def effective_channel(ch: NormalizedChannels, theta: np.ndarray) -> np.ndarray:
@@ -505,7 +514,7 @@ def sinr(ch: NormalizedChannels, decision: MultiIRSDecision) -> np.ndarray:
 def sinr_from_gains(x: np.ndarray) -> np.ndarray:
     """SINR from the gain matrix ``x[..., k, j] = hbar_k^H w_j`` (noise power 1)."""
     power = np.abs(x) ** 2
-    signal = np.diagonal(power, axis1=-2, axis2=-1)
+    signal = power.diagonal(0, -2, -1)
     return signal / (power.sum(axis=-1) - signal + 1.0)
 
 
@@ -530,17 +539,17 @@ def metrics(
     """
     gamma = sinr(normalized(config, scenario), decision)
     rate = np.log2(1.0 + gamma)
-    w = config.weights_array
-    wsr = (w * rate).sum(axis=-1)
-    min_rate = (w * rate).min(axis=-1)
+    weighted = config.weights_array * rate
+    wsr = weighted.sum(axis=-1)
+    min_rate = weighted.min(axis=-1)
     power_w = (np.abs(decision.W) ** 2).sum(axis=(-2, -1))
     violation = np.maximum(power_w / config.tx_power_w - 1.0, 0.0)
     modulus = np.abs(decision.theta)
-    violation = violation + np.max(np.abs(modulus - 1.0), axis=-1)
+    violation = violation + np.abs(modulus - 1.0).max(axis=-1)
     if config.phase_levels:
         unit = decision.theta / np.where(modulus > 0, modulus, 1.0)
         grid_gap = np.abs(unit - quantize_phases(unit, config.phase_levels))
-        violation = violation + np.max(grid_gap, axis=-1)
+        violation = violation + grid_gap.max(axis=-1)
     objective = wsr if config.objective == "wsr" else min_rate
     return {
         "sinr": gamma,
@@ -557,8 +566,8 @@ def metrics(
 # Closed-form precoders (spec (49)-(51)), all at full power -------------------------------
 def scale_to_power(W: np.ndarray, power: float) -> np.ndarray:
     """W * sqrt(P) / ||W||_F over the last two axes (equal entries when W = 0)."""
-    norm = np.sqrt((W.real**2 + W.imag**2).sum(axis=(-2, -1), keepdims=True))
-    if np.all(norm > 0):
+    norm = np.sqrt((np.abs(W) ** 2).sum(axis=(-2, -1), keepdims=True))
+    if norm.min() > 0:
         return W * (math.sqrt(power) / norm)
     # An all-zero effective channel (every link blocked) leaves no direction to prefer.
     fallback = np.full(W.shape, 1.0 + 0j) / math.sqrt(W.shape[-1] * W.shape[-2])
