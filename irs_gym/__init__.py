@@ -31,4 +31,7 @@ for _env_id, (_module, _name) in ENV_IDS.items():
             entry_point=f"{_module}:{_name}Env",
             vector_entry_point=f"{_module}:{_name}VectorEnv",
             max_episode_steps=MAX_EPISODE_STEPS,
+            # The envs raise ResetNeeded themselves; Gymnasium's OrderEnforcing wrapper would
+            # only add a Python call to every step.
+            order_enforce=False,
         )
