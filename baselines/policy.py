@@ -16,7 +16,10 @@ class SolverPolicy:
     Works with a single Gymnasium env (possibly wrapped), a native ``IRSVectorEnv`` and an
     SB3 ``VecEnv`` (through ``get_attr``). The observation is ignored: the solver reads the
     scenario it would see in the paper (the env's channel state). ``last_solutions`` keeps
-    the Solutions of the latest call, for status and timing reports.
+    the Solutions of the latest call, for status and timing reports. A vectorised solver
+    (``solver.batched``) solves several sub-envs of one config in one ``solve_batch`` call; the
+    policy's generator is then drawn from in sub-env order, as in the per-env loop, so the
+    actions are the same.
     """
 
     def __init__(self, solver: Solver, env: Any, seed: int = 0) -> None:
@@ -44,7 +47,13 @@ class SolverPolicy:
         deterministic: bool = True,
     ) -> tuple[np.ndarray, Any]:
         targets = self._targets()
-        self.last_solutions = [self.solver.solve(s, c, rng=self.rng) for s, c, _ in targets]
+        config = targets[0][1]
+        if self.solver.batched and len(targets) > 1 and all(c == config for _, c, _ in targets):
+            scenarios = [s for s, _, _ in targets]
+            rngs = [self.rng] * len(targets)
+            self.last_solutions = self.solver.solve_batch(scenarios, config, rngs)
+        else:
+            self.last_solutions = [self.solver.solve(s, c, rng=self.rng) for s, c, _ in targets]
         actions = []
         for sol, (_, _, encode) in zip(self.last_solutions, targets, strict=True):
             if sol.decision is None:

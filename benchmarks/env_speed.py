@@ -16,6 +16,13 @@ For each env id, config (default, small) and ``channel_mode`` (iid, static) it t
 
 and prints the ratio batched / single measured in the same run. Times are wall clock on an
 idle machine; nothing here asserts a speed.
+
+Reference row: when mobile-env (``pip install mobile-env``, an optional package outside the
+project's dependencies) is importable, the table ends with its ``mobile-small-central-v0``
+(a Gymnasium env of cell association in a mobile network, one central agent), timed in the
+same run with the same loop as ``single`` (``gym.make`` with its wrappers, resets on episode
+end; mobile-env has no native batched env, so its batched columns are "-"). Without
+mobile-env the row is left out and the table says so.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from benchmarks.common import configs, describe_configs, emit, fmt_rate, machine
 BATCH_SIZES = (1, 64, 1024)
 MODES = ("iid", "static")
 NUM_ACTIONS = 64  # pre-sampled actions, cycled
+#: The reference env of mobile-env timed next to ours (when mobile-env is installed).
+MOBILE_ENV_ID = "mobile-small-central-v0"
 
 
 def time_single(env_id: str, kwargs: dict[str, Any], seconds: float) -> float:
@@ -84,6 +93,18 @@ def time_batched(env_id: str, num_envs: int, kwargs: dict[str, Any], seconds: fl
             return num_envs * steps / elapsed
 
 
+def mobile_env_row(seconds: float, num_batch_sizes: int) -> list[str] | None:
+    """The reference row: single-env steps/s of mobile-env's ``mobile-small-central-v0`` with
+    the loop of :func:`time_single`; ``None`` when mobile-env is not installed."""
+    try:
+        import mobile_env  # noqa: F401  (importing registers its env ids)
+    except ImportError:
+        return None
+    single = time_single(MOBILE_ENV_ID, {}, seconds)
+    batched = ["-"] * (2 * num_batch_sizes)  # mobile-env has no native batched env
+    return [f"{MOBILE_ENV_ID} (mobile-env)", "default", "-", fmt_rate(single), *batched]
+
+
 def run(env_ids: list[str], seconds: float, batch_sizes: tuple[int, ...]) -> str:
     header = ["env", "config", "channel_mode", "single"]
     header += [f"B={b}" for b in batch_sizes] + [f"B={b} / single" for b in batch_sizes]
@@ -105,10 +126,20 @@ def run(env_ids: list[str], seconds: float, batch_sizes: tuple[int, ...]) -> str
                     ]
                 )
                 print(f"  done: {env_id} {label} {mode}", file=sys.stderr)
+    reference = mobile_env_row(seconds, len(batch_sizes))
+    if reference is None:
+        note = f"Reference row left out: mobile-env is not installed ({MOBILE_ENV_ID})."
+    else:
+        rows.append(reference)
+        note = (
+            f"Last row: mobile-env's {MOBILE_ENV_ID} as a reference, timed with the same "
+            "single-env loop in this run."
+        )
     return (
         "### Env steps per second\n\n"
         f"Machine: {machine()}. About {seconds:g} s per cell; env-steps/s (batched: "
-        f"num_envs x steps / s). {describe_configs(env_ids)}\n\n" + markdown_table(header, rows)
+        f"num_envs x steps / s). {describe_configs(env_ids)} {note}\n\n"
+        + markdown_table(header, rows)
     )
 
 

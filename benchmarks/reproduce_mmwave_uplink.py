@@ -43,6 +43,9 @@ Channels: realisation ``r`` of figure ``f`` is drawn from ``default_rng([seed, f
 at every x (common random numbers along the sweep: the no-IRS curve of the M sweep is then
 exactly flat, and a larger p_b blocks a superset of the users); the no-IRS baseline sees the
 same draws with the IRS switched off; every solver gets ``default_rng([seed, f, r, 1])``.
+The no-IRS baseline solves the realisations of a point in one ``solve_batch`` call (its inner
+loop is batch-first) and sum rates are scored in one metrics call per scheme and point; the
+numbers are those of the per-realisation calls.
 
 Output in ``--out`` (atomic writes): per figure a CSV (mean, 95 % CI, counts per series per
 x) and a PNG, and ``summary.md`` with the trend checks of section 10 (also printed; reported,
@@ -79,6 +82,7 @@ from tqdm import tqdm
 from baselines.core import Solution, Solver
 from baselines.mmwave_uplink import NoIRS, admm, ccmo, sdr
 from benchmarks import figures as out_figs
+from benchmarks.batched import attempt_batch, scores
 from benchmarks.common import machine
 from benchmarks.figures import Check, Figure, attempt, verdict, write_atomic
 from irs_gym.models import mmwave_uplink as model
@@ -316,35 +320,56 @@ def rngs(seed: int, number: int, r: int) -> tuple[np.random.Generator, np.random
     return np.random.default_rng([seed, number, r, 0]), np.random.default_rng([seed, number, r, 1])
 
 
-def power_dbm(config, scenario, sol: Solution | None) -> float:
-    """Total power of a feasible solution (nan otherwise: averaged over feasible drops)."""
-    if sol is None or sol.decision is None or sol.status == "infeasible":
-        return float("nan")
-    return float(sol.objective)
+def power_dbm(config, scenarios, sols: Sequence[Solution | None]) -> list[float]:
+    """Total power of each feasible solution (nan otherwise: averaged over feasible drops)."""
+    return [
+        float("nan")
+        if sol is None or sol.decision is None or sol.status == "infeasible"
+        else float(sol.objective)
+        for sol in sols
+    ]
 
 
-def sum_rate_mbps(config, scenario, sol: Solution | None) -> float:
-    """Sum rate (Mbit/s) of a solution's decision on the true channel."""
-    if sol is None or sol.decision is None:
-        return float("nan")
-    return float(model.metrics(config, scenario, sol.decision)["sum_rate_bps"]) / 1e6
+def sum_rate_mbps(config, scenarios, sols: Sequence[Solution | None]) -> np.ndarray:
+    """Sum rate (Mbit/s) of each solution's decision on its true channel (one metrics call)."""
+    return scores(model.metrics, config, scenarios, sols, "sum_rate_bps") / 1e6
 
 
-def solve_point(
-    ctx: Context, config: model.MmWaveUplinkConfig, number: int, r: int, *, with_no_irs: bool
-) -> dict[str, tuple[model.MmWaveUplinkConfig, Any, Solution | None]]:
-    """Every scheme on realisation r at ``config``: name -> (config, scenario, solution)."""
-    out = {}
-    scenario = model.sample_scenario(config, rngs(ctx.seed, number, r)[0])
+@dataclass
+class Points:
+    """One scheme's solves at one x: its config and, per solved realisation, the index r,
+    the scenario and the solution (``None``: the solve raised)."""
+
+    config: model.MmWaveUplinkConfig
+    rs: list[int] = dataclasses.field(default_factory=list)
+    scenarios: list[model.MmWaveUplinkScenario] = dataclasses.field(default_factory=list)
+    solutions: list[Solution | None] = dataclasses.field(default_factory=list)
+
+
+def solve_points(
+    ctx: Context, config: model.MmWaveUplinkConfig, number: int, *, with_no_irs: bool
+) -> dict[str, Points]:
+    """Every scheme on the ``--mc`` realisations at ``config`` (those :meth:`Context.runs`
+    selects), name -> :class:`Points`: the no-IRS baseline in one batch solve, the other
+    schemes one realisation at a time (the progress bar counts realisations)."""
+    out: dict[str, Points] = {}
     if with_no_irs:
         off = dataclasses.replace(config, irs_enabled=False)
-        off_scen = model.sample_scenario(off, rngs(ctx.seed, number, r)[0])
-        sol = attempt(ctx.no_irs, off_scen, off, rngs(ctx.seed, number, r)[1])
-        out["no_irs"] = (off, off_scen, sol)
-    for name, solver in ctx.solvers.items():
-        if ctx.runs(name, config, r):
-            sol = attempt(solver, scenario, config, rngs(ctx.seed, number, r)[1])
-            out[name] = (config, scenario, sol)
+        scens = [model.sample_scenario(off, rngs(ctx.seed, number, r)[0]) for r in range(ctx.mc)]
+        solver_rngs = [rngs(ctx.seed, number, r)[1] for r in range(ctx.mc)]
+        sols = attempt_batch(ctx.no_irs, scens, off, solver_rngs)
+        out["no_irs"] = Points(off, list(range(ctx.mc)), scens, sols)
+    points = {name: Points(config) for name in ctx.solvers}
+    for r in range(ctx.mc):
+        scenario = model.sample_scenario(config, rngs(ctx.seed, number, r)[0])
+        for name, solver in ctx.solvers.items():
+            if ctx.runs(name, config, r):
+                sol = attempt(solver, scenario, config, rngs(ctx.seed, number, r)[1])
+                points[name].rs.append(r)
+                points[name].scenarios.append(scenario)
+                points[name].solutions.append(sol)
+        ctx.bar.update(1)
+    out.update((name, p) for name, p in points.items() if p.rs)
     return out
 
 
@@ -366,20 +391,19 @@ def run_sweep(
     xs: Sequence[Any],
     ticks: Sequence[str],
     configure: Callable[[Any], model.MmWaveUplinkConfig],
-    value: Callable[[Any, Any, Solution | None], float],
+    value: Callable[[Any, list, list[Solution | None]], Sequence[float]],
     *,
     with_no_irs: bool = True,
 ) -> Figure:
-    """One value per scheme, x and realisation (Figs. 4-8, 10, 11)."""
+    """One value per scheme, x and realisation (Figs. 4-8, 10, 11); ``value(config,
+    scenarios, solutions)`` scores a scheme's solves at one x."""
     fig = Figure(spec, xs, ticks)
     for i, x in enumerate(xs):
-        config = configure(x)
-        for r in range(ctx.mc):
-            for name, (cfg, scen, sol) in solve_point(
-                ctx, config, spec.number, r, with_no_irs=with_no_irs
-            ).items():
-                record(fig, name, i, r, sol, value(cfg, scen, sol))
-            ctx.bar.update(1)
+        points = solve_points(ctx, configure(x), spec.number, with_no_irs=with_no_irs)
+        for name, p in points.items():
+            got = value(p.config, p.scenarios, p.solutions)
+            for r, sol, v in zip(p.rs, p.solutions, got, strict=True):
+                record(fig, name, i, r, sol, float(v))
     return fig
 
 
@@ -389,15 +413,12 @@ def run_fig09(ctx: Context, spec: FigureSpec) -> Figure:
     fig = Figure(spec, list(range(len(ticks))), ticks, categorical=True)
     for c, (_, blockage) in enumerate(FIG9_CASES):
         config = base_config(ctx, **TWO_USERS, blockage_prob=blockage)
-        for r in range(ctx.mc):
-            for name, (_, _, sol) in solve_point(
-                ctx, config, spec.number, r, with_no_irs=True
-            ).items():
+        for name, p in solve_points(ctx, config, spec.number, with_no_irs=True).items():
+            for r, sol in zip(p.rs, p.solutions, strict=True):
                 ok = sol is not None and sol.decision is not None and sol.status != "infeasible"
                 for k in range(2):
                     v = 10 * math.log10(sol.decision.power_w[k]) + 30 if ok else float("nan")
                     record(fig, name, 2 * c + k, r, sol, v)
-            ctx.bar.update(1)
     return fig
 
 
@@ -407,12 +428,11 @@ def run_fig12a(ctx: Context, spec: FigureSpec) -> Figure:
     runs: dict[str, dict[int, Solution | None]] = {}
     for carrier in (28, 73):
         config = base_config(ctx, **TWO_USERS, carrier_ghz=carrier)
-        for r in range(ctx.mc):
-            points = solve_point(ctx, config, spec.number, r, with_no_irs=False)
-            for name in ("ccmo", "admm"):
-                if name in points:
-                    runs.setdefault(f"{name} {carrier} GHz", {})[r] = points[name][2]
-            ctx.bar.update(1)
+        points = solve_points(ctx, config, spec.number, with_no_irs=False)
+        for name in ("ccmo", "admm"):
+            if name in points:
+                p = points[name]
+                runs[f"{name} {carrier} GHz"] = dict(zip(p.rs, p.solutions, strict=True))
     length = max(
         (len(s.history) for v in runs.values() for s in v.values() if s and s.history), default=1
     )
@@ -440,12 +460,15 @@ def run_fig12b(ctx: Context, spec: FigureSpec) -> Figure:
                 latency_s=t,
                 max_power_dbm=ctx.grid.fig12_cap_dbm,
             )
+            scens, sols = [], []
             for r in range(ctx.mc):
                 scen_rng, solver_rng = rngs(ctx.seed, spec.number, r)
-                scen = model.sample_scenario(config, scen_rng)
-                sol = attempt(ctx.solvers["ccmo"], scen, config, solver_rng)
-                record(fig, f"ccmo {carrier} GHz", i, r, sol, sum_rate_mbps(config, scen, sol))
+                scens.append(model.sample_scenario(config, scen_rng))
+                sols.append(attempt(ctx.solvers["ccmo"], scens[-1], config, solver_rng))
                 ctx.bar.update(1)
+            rates = sum_rate_mbps(config, scens, sols)
+            for r, (sol, rate) in enumerate(zip(sols, rates, strict=True)):
+                record(fig, f"ccmo {carrier} GHz", i, r, sol, float(rate))
     return fig
 
 

@@ -39,7 +39,10 @@ Channels: per x index ``i`` and realisation ``r`` one scenario is drawn with
 ``default_rng([seed, i, r, 0])`` and every solver solves that same scenario with a fresh
 ``default_rng([seed, i, r, 1])`` (common random numbers across solvers). Sweeps whose x does
 not change the channel distribution (P, Q: :data:`SAME_CHANNELS`) reuse index 0, so every x
-sees the same realisations and the curves differ only by the swept parameter. A failed solve (an
+sees the same realisations and the curves differ only by the swept parameter. A vectorised
+solver (random + MMSE, ``Solver.batched``) solves the realisations of a point in one
+``solve_batch`` call, and each series of a point is scored in one call of the batch-first
+metrics; the numbers are those of one solve and one metrics call per realisation. A failed solve (an
 exception or ``status="solver_error"``) is counted, never fatal; ``not_applicable`` (AO-ZF
 with K > rank) is counted apart and leaves a gap in the line.
 
@@ -72,6 +75,7 @@ import baselines
 from baselines.core import Solution, Solver, reference_solver
 from baselines.multi_irs.schemes import SCHEMES, colocated_config, solve_schemes
 from benchmarks import figures as out_figs
+from benchmarks.batched import attempt_batch, scores
 from benchmarks.common import machine
 from benchmarks.figures import (
     Check,
@@ -392,16 +396,15 @@ def plan(configs: dict[str, model.MultiIRSConfig], selection: Selection) -> list
     return entries
 
 
-def value(
+def values(
     config: model.MultiIRSConfig,
-    scenario: model.MultiIRSScenario,
-    sol: Solution | None,
+    scenarios: Sequence[model.MultiIRSScenario],
+    sols: Sequence[Solution | None],
     metric: str,
-) -> float:
-    """The metric of a solution's decision (nan without one)."""
-    if sol is None or sol.decision is None:
-        return float("nan")
-    return float(model.metrics(config, scenario, sol.decision)[METRIC_KEY[metric]])
+) -> np.ndarray:
+    """The metric of each solution's decision on its scenario, in one metrics call (nan
+    without a decision)."""
+    return scores(model.metrics, config, scenarios, sols, METRIC_KEY[metric])
 
 
 @dataclass
@@ -442,13 +445,22 @@ def run_sweep(ctx: Context, key: str, metrics: Sequence[str]) -> dict[str, Figur
         configs = {m: dataclasses.replace(cfg, objective=m) for m in metrics}
         entries = plan(configs, ctx.selection)
         ci = 0 if key in SAME_CHANNELS else i
-        for r in range(ctx.mc):
-            scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, ci, r))
-            for e in entries:
-                sol = attempt(e.solver, scen, e.config, solver_rng(ctx.seed, ci, r))
-                for m, role in e.roles.items():
-                    figs[m].record(e.name, role, i, sol, value(configs[m], scen, sol, m))
+        scens = [model.sample_scenario(cfg, scenario_rng(ctx.seed, ci, r)) for r in range(ctx.mc)]
+        # per entry (two entries of one name solve different objectives)
+        sols: list[list[Solution | None]] = [[] for _ in entries]
+        for r, scen in enumerate(scens):
+            for e, got in zip(entries, sols, strict=True):
+                if not e.solver.batched:
+                    rng = solver_rng(ctx.seed, ci, r)  # a fresh generator for every solver
+                    got.append(attempt(e.solver, scen, e.config, rng))
             ctx.bar.update(1)
+        for e, got in zip(entries, sols, strict=True):
+            if e.solver.batched:  # every realisation in one vectorised solve
+                rngs = [solver_rng(ctx.seed, ci, r) for r in range(ctx.mc)]
+                got[:] = attempt_batch(e.solver, scens, e.config, rngs)
+            for m, role in e.roles.items():
+                for sol, v in zip(got, values(configs[m], scens, got, m), strict=True):
+                    figs[m].record(e.name, role, i, sol, float(v))
     return figs
 
 
@@ -463,17 +475,25 @@ def run_colocated(ctx: Context, metrics: Sequence[str]) -> dict[str, Figure]:
     for i, m1 in enumerate(m1s):
         separated = dataclasses.replace(ctx.base, num_elements=(m1, total - m1))
         layouts = (("separated", separated), ("co-located", colocated_config(separated)))
+        scens: dict[str, list[model.MultiIRSScenario]] = {layout: [] for layout, _ in layouts}
+        sols: dict[tuple[str, str], list[Solution | None]] = {}
         for r in range(ctx.mc):
             for layout, cfg in layouts:
                 # same seed for both layouts: same user positions, same IRS1 path draws
                 scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r))
+                scens[layout].append(scen)
                 for m in metrics:
                     mcfg = dataclasses.replace(cfg, objective=m)
-                    name, solver = reference(mcfg)
-                    sol = attempt(solver, scen, mcfg, solver_rng(ctx.seed, i, r))
-                    series = f"{layout} ({label(name)})"
-                    figs[m].record(series, solver.role, i, sol, value(mcfg, scen, sol, m))
+                    sol = attempt(reference(mcfg)[1], scen, mcfg, solver_rng(ctx.seed, i, r))
+                    sols.setdefault((layout, m), []).append(sol)
             ctx.bar.update(1)
+        for layout, cfg in layouts:
+            for m in metrics:
+                mcfg = dataclasses.replace(cfg, objective=m)
+                name, solver = reference(mcfg)
+                got = values(mcfg, scens[layout], sols[layout, m], m)
+                for sol, v in zip(sols[layout, m], got, strict=True):
+                    figs[m].record(f"{layout} ({label(name)})", solver.role, i, sol, float(v))
     return figs
 
 

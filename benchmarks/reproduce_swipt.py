@@ -47,7 +47,10 @@ Channels (common random numbers): at x index i, realisation r draws its scenario
 ``default_rng([seed, i, r, 0])`` for every series (the positions come first, so the series
 that differ in N, K_E or the pilots still share the drop) and solvers get
 ``default_rng([seed, i, r, 1])``. A failed solve is counted, never fatal; EPA where it misses
-the SE target (Fig. 8) counts as not applicable.
+the SE target (Fig. 8) counts as not applicable. DFT-Phase EPA solves all the realisations of a
+point in one batch (``Solver.solve_batch``: every codeword of every realisation at once) and
+they are scored in one call of the batch-first metrics, with the same numbers as one solve
+and one metrics call per realisation.
 
 Output in ``--out`` (written atomically): per figure a CSV (mean, 95 % Student-t CI, counts)
 and a PNG, and ``summary.md`` (command, counts, machine, run time, trend checks). The trend
@@ -77,6 +80,7 @@ from tqdm import tqdm
 from baselines.swipt.power import sca_power
 from baselines.swipt.schemes import DFTPhaseEPA, DFTPhaseOPA, OptPhaseOPA, best_codeword
 from benchmarks import figures as out_figs
+from benchmarks.batched import attempt_batch, scores
 from benchmarks.common import machine
 from benchmarks.figures import (
     Check,
@@ -93,6 +97,7 @@ from benchmarks.figures import (
 )
 from irs_gym.models import swipt as model
 from irs_gym.models.swipt_monte_carlo import monte_carlo_metrics
+from irs_gym.models.tree import tree_stack
 
 logger = logging.getLogger(__name__)
 
@@ -343,14 +348,27 @@ def _series(precoder: str, shared: bool, extra: str = "") -> str:
     return f"{precoder.upper()}, {'shared' if shared else 'orthogonal'}{extra}"
 
 
-def _epa_record(fig_eh, fig_se, series, i, cfg, scen) -> tuple[model.SwiptDecision, float]:
-    """Record DFT-Phase EPA's per-EU EH and per-IU SE; returns its decision and EH."""
-    sol = DFTPhaseEPA().solve(scen, cfg)
-    out = model.metrics(cfg, scen, sol.decision)
-    eh = model.J_TO_MJ * float(out["harvested_j"].mean())
-    fig_eh.add(series, "benchmark", i, eh)
-    fig_se.add(series, "benchmark", i, float(out["se_bps_hz"].mean()))
-    return sol.decision, eh
+def _drops(ctx: Context, cfg: model.SwiptConfig, i: int, count: int) -> list[model.SwiptScenario]:
+    """The scenarios of realisations 0 .. count - 1 at x index i."""
+    return [model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r)) for r in range(count)]
+
+
+def _epa_metrics(cfg: model.SwiptConfig, scens: list) -> tuple[list, dict[str, np.ndarray]]:
+    """DFT-Phase EPA on every realisation (one batch solve) and the metrics of its decisions
+    (one call): (decisions, metrics with a leading realisation axis)."""
+    decisions = [sol.decision for sol in DFTPhaseEPA().solve_batch(scens, cfg)]
+    return decisions, model.metrics(cfg, tree_stack(scens), tree_stack(decisions))
+
+
+def _epa_record(fig_eh, fig_se, series, i, cfg, scens) -> tuple[list, np.ndarray]:
+    """Record DFT-Phase EPA's per-EU EH and per-IU SE of every realisation; returns its
+    decisions and EHs (mJ)."""
+    decisions, out = _epa_metrics(cfg, scens)
+    eh = model.J_TO_MJ * out["harvested_j"].mean(axis=-1)
+    for eh_r, se_r in zip(eh, out["se_bps_hz"].mean(axis=-1), strict=True):
+        fig_eh.add(series, "benchmark", i, float(eh_r))
+        fig_se.add(series, "benchmark", i, float(se_r))
+    return decisions, eh
 
 
 # Figs. 3-4: closed forms under DFT-Phase EPA ------------------------------------------------
@@ -359,36 +377,35 @@ def run_fig03(ctx: Context) -> dict[str, Figure]:
     eh, se, check = _figure("fig03a", xs), _figure("fig03b", xs), _figure("fig03c", xs)
     check.extra["axis"] = {"n": ctx.grid.elements[0]}
     for i, M in enumerate(xs):
-        for r in range(ctx.mc):
-            for n in ctx.grid.elements:
-                for precoder in ("pzf", "ppzf"):
-                    for shared in (False, True):
-                        cfg = _pilots(
-                            dataclasses.replace(
-                                ctx.base, num_bs_antennas=M, num_elements=n, precoder=precoder
-                            ),
-                            shared,
+        for n in ctx.grid.elements:
+            for precoder in ("pzf", "ppzf"):
+                for shared in (False, True):
+                    cfg = _pilots(
+                        dataclasses.replace(
+                            ctx.base, num_bs_antennas=M, num_elements=n, precoder=precoder
+                        ),
+                        shared,
+                    )
+                    scens = _drops(ctx, cfg, i, ctx.mc)
+                    series = _series(precoder, shared, f", N={n}")
+                    decisions, values = _epa_record(eh, se, series, i, cfg, scens)
+                    first = n == ctx.grid.elements[0] and precoder == "pzf" and not shared
+                    for r in range(min(ctx.fading_mc, ctx.mc) if ctx.fading and first else 0):
+                        mc = monte_carlo_metrics(
+                            cfg,
+                            scens[r],
+                            decisions[r],
+                            num_samples=ctx.fading,
+                            rng=solver_rng(ctx.seed, i, r),
                         )
-                        scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r))
-                        series = _series(precoder, shared, f", N={n}")
-                        decision, value = _epa_record(eh, se, series, i, cfg, scen)
-                        first = n == ctx.grid.elements[0] and precoder == "pzf" and not shared
-                        if ctx.fading and first and r < min(ctx.fading_mc, ctx.mc):
-                            mc = monte_carlo_metrics(
-                                cfg,
-                                scen,
-                                decision,
-                                num_samples=ctx.fading,
-                                rng=solver_rng(ctx.seed, i, r),
-                            )
-                            check.add("closed form", "reference", i, value)
-                            check.add(
-                                f"Monte Carlo ({ctx.fading} blocks)",
-                                "benchmark",
-                                i,
-                                model.J_TO_MJ * float(mc["harvested_j"].mean()),
-                            )
-            ctx.bar.update(1)
+                        check.add("closed form", "reference", i, float(values[r]))
+                        check.add(
+                            f"Monte Carlo ({ctx.fading} blocks)",
+                            "benchmark",
+                            i,
+                            model.J_TO_MJ * float(mc["harvested_j"].mean()),
+                        )
+        ctx.bar.update(ctx.mc)
     out = {"fig03a": eh, "fig03b": se}
     if check.cells:
         out["fig03c"] = check
@@ -399,16 +416,14 @@ def run_fig04(ctx: Context) -> dict[str, Figure]:
     xs = ctx.grid.energy_users
     eh, se = _figure("fig04a", xs), _figure("fig04b", xs)
     for i, k in enumerate(xs):
-        for r in range(ctx.mc):
-            for precoder in ("pzf", "ppzf"):
-                for shared in (False, True):
-                    cfg = _pilots(
-                        dataclasses.replace(ctx.base, num_energy_users=k, precoder=precoder),
-                        shared,
-                    )
-                    scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r))
-                    _epa_record(eh, se, _series(precoder, shared), i, cfg, scen)
-            ctx.bar.update(1)
+        for precoder in ("pzf", "ppzf"):
+            for shared in (False, True):
+                cfg = _pilots(
+                    dataclasses.replace(ctx.base, num_energy_users=k, precoder=precoder),
+                    shared,
+                )
+                _epa_record(eh, se, _series(precoder, shared), i, cfg, _drops(ctx, cfg, i, ctx.mc))
+        ctx.bar.update(ctx.mc)
     return {"fig04a": eh, "fig04b": se}
 
 
@@ -468,49 +483,54 @@ def run_fig05_06(ctx: Context) -> dict[str, Figure]:
 
 
 # Figs. 7-8: the three schemes --------------------------------------------------------------
-def _solve_schemes(fig: Figure, i: int, cfg, scen, rng_seed, suffix: str = "") -> None:
-    for name, solver in (
-        ("dft_phase_epa", DFTPhaseEPA()),
-        ("dft_phase_opa", DFTPhaseOPA()),
-        ("opt_phase_opa", OptPhaseOPA()),
-    ):
-        sol = attempt(solver, scen, cfg, np.random.default_rng(rng_seed))
+SOLVERS = {"dft_phase_epa": DFTPhaseEPA, "dft_phase_opa": DFTPhaseOPA, "opt_phase_opa": OptPhaseOPA}
+
+
+def _solve_schemes(fig: Figure, i: int, cfg, scens, seeds, names=SCHEMES, suffix="") -> None:
+    """Record the schemes ``names`` on the realisations ``scens`` (solver generator
+    ``default_rng(seeds[r])``; one batch solve for a vectorised scheme), a decision that
+    misses a target as not applicable."""
+    for name in names:
+        rngs = [np.random.default_rng(seed) for seed in seeds]
+        sols = attempt_batch(SOLVERS[name](), scens, cfg, rngs)
+        feasible = scores(model.metrics, cfg, scens, sols, "feasible")
         role = "reference" if name == "opt_phase_opa" else "benchmark"
-        if sol is not None and sol.decision is not None:
-            if not model.metrics(cfg, scen, sol.decision)["feasible"]:
+        for sol, ok in zip(sols, feasible, strict=True):
+            if sol is not None and sol.decision is not None and not ok:
                 sol = dataclasses.replace(sol, status="not_applicable")
-        fig.record(name + suffix, role, i, sol, float("nan") if sol is None else sol.objective)
+            fig.record(name + suffix, role, i, sol, float("nan") if sol is None else sol.objective)
 
 
 def run_fig07(ctx: Context) -> dict[str, Figure]:
     xs = ctx.grid.antennas
     fig = _figure("fig07", xs)
     for i, M in enumerate(xs):
-        for r in range(ctx.mc_opt):
-            for k, shared in ctx.grid.opt_cases:
-                cfg = _pilots(
-                    dataclasses.replace(ctx.base, num_bs_antennas=M, num_energy_users=k), shared
-                )
-                scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, i, r))
-                # fairness (spec 8): the IU targets are the SEs that EPA reaches, a hair lower
-                epa = DFTPhaseEPA().solve(scen, cfg)
-                se = model.metrics(cfg, scen, epa.decision)["se_bps_hz"]
-                cfg = dataclasses.replace(cfg, se_target_bps_hz=tuple(se * (1 - 1e-6)))
-                suffix = f", K_E={k}" + (", shared" if shared else "")
-                _solve_schemes(fig, i, cfg, scen, [ctx.seed, i, r, 1], suffix)
-            ctx.bar.update(1)
+        for k, shared in ctx.grid.opt_cases:
+            cfg = _pilots(
+                dataclasses.replace(ctx.base, num_bs_antennas=M, num_energy_users=k), shared
+            )
+            scens = _drops(ctx, cfg, i, ctx.mc_opt)
+            # fairness (spec 8): the IU targets are the SEs that EPA reaches, a hair lower
+            se = _epa_metrics(cfg, scens)[1]["se_bps_hz"]
+            suffix = f", K_E={k}" + (", shared" if shared else "")
+            for r, scen in enumerate(scens):
+                cfg_r = dataclasses.replace(cfg, se_target_bps_hz=tuple(se[r] * (1 - 1e-6)))
+                _solve_schemes(fig, i, cfg_r, [scen], [[ctx.seed, i, r, 1]], suffix=suffix)
+                ctx.bar.update(1)
     return {"fig07": fig}
 
 
 def run_fig08(ctx: Context) -> dict[str, Figure]:
     xs = ctx.grid.se_targets
     fig = _figure("fig08", xs, [f"{x:g}" for x in xs])
+    seeds = [[ctx.seed, 0, r, 1] for r in range(ctx.mc_opt)]
     for i, target in enumerate(xs):
         cfg = dataclasses.replace(ctx.base, se_target_bps_hz=target)
-        for r in range(ctx.mc_opt):
-            # the same drop at every target: the curve shows the trade-off, not the drops
-            scen = model.sample_scenario(cfg, scenario_rng(ctx.seed, 0, r))
-            _solve_schemes(fig, i, cfg, scen, [ctx.seed, 0, r, 1])
+        # the same drops at every target: the curve shows the trade-off, not the drops
+        scens = _drops(ctx, cfg, 0, ctx.mc_opt)
+        _solve_schemes(fig, i, cfg, scens, seeds, ("dft_phase_epa",))
+        for r, scen in enumerate(scens):
+            _solve_schemes(fig, i, cfg, [scen], [seeds[r]], ("dft_phase_opa", "opt_phase_opa"))
             ctx.bar.update(1)
     return {"fig08": fig}
 
@@ -532,7 +552,7 @@ def _units(job, ctx: Context) -> int:
         run_fig03: len(g.antennas) * ctx.mc,
         run_fig04: len(g.energy_users) * ctx.mc,
         run_fig05_06: (len(g.conv_energy_users) + 1) * ctx.mc_opt,
-        run_fig07: len(g.antennas) * ctx.mc_opt,
+        run_fig07: len(g.antennas) * len(g.opt_cases) * ctx.mc_opt,
         run_fig08: len(g.se_targets) * ctx.mc_opt,
     }[job]
 

@@ -8,8 +8,10 @@ Run from the repository root::
 For each env id and config (default, small) every solver solves the same realisations
 (``env.reset(seed=r)``, r = 0 .. n-1, with ``rng = default_rng(r)``); the table gives the mean
 and median of ``Solution.seconds`` (wall clock of ``solve``), the mean objective in the env's
-unit (the same number the env reports for the encoded decision) and the statuses. Nothing
-here asserts a speed.
+unit (the same number the env reports for the encoded decision) and the statuses. For the
+vectorised solvers (``solver.batched``) the column "batch ms" gives the wall clock of one
+``solve_batch`` call on all the realisations divided by their number ("-" for the others,
+whose ``solve_batch`` is a loop of ``solve``). Nothing here asserts a speed.
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ def fmt_ms(seconds: float) -> str:
 
 
 def bench(env_id: str, kwargs: dict[str, Any], realisations: int, names: set[str] | None):
-    """Rows (solver, role, mean s, median s, mean objective, statuses) for one config."""
+    """Rows (solver, role, mean s, median s, batch s, mean objective, statuses) for one
+    config."""
     env = gym.make(env_id, **kwargs)
     u = env.unwrapped
     solvers = baselines.for_env(env_id, config=u.config)
     results: dict[str, list] = {n: [] for n in solvers if names is None or n in names}
+    scenarios = []
     unit = ""
     for r in range(realisations):
         _, info = env.reset(seed=r)
         unit = info["objective_unit"]
+        scenarios.append(u.scenario)
         for name in results:
             sol = solvers[name].solve(u.scenario, u.config, rng=np.random.default_rng(r))
             results[name].append(sol)
@@ -57,12 +62,17 @@ def bench(env_id: str, kwargs: dict[str, Any], realisations: int, names: set[str
         seconds = [s.seconds for s in sols]
         objectives = [s.objective for s in sols if np.isfinite(s.objective)]
         statuses = Counter(s.status for s in sols)
+        batch = "-"
+        if solvers[name].batched:
+            rngs = [np.random.default_rng(r) for r in range(realisations)]
+            batch = fmt_ms(solvers[name].solve_batch(scenarios, u.config, rngs)[0].seconds)
         rows.append(
             [
                 name,
                 solvers[name].role,
                 fmt_ms(statistics.fmean(seconds)),
                 fmt_ms(statistics.median(seconds)),
+                batch,
                 f"{statistics.fmean(objectives):.4g} {unit}" if objectives else "-",
                 ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
             ]
@@ -71,8 +81,8 @@ def bench(env_id: str, kwargs: dict[str, Any], realisations: int, names: set[str
 
 
 def run(env_ids: list[str], realisations: int, names: set[str] | None) -> str:
-    header = ["env", "config", "solver", "role", "mean ms", "median ms", "mean objective"]
-    header.append("statuses")
+    header = ["env", "config", "solver", "role", "mean ms", "median ms", "batch ms"]
+    header += ["mean objective", "statuses"]
     rows = []
     for env_id in env_ids:
         for label, kwargs in configs(env_id):
@@ -81,7 +91,8 @@ def run(env_ids: list[str], realisations: int, names: set[str] | None) -> str:
     return (
         "### Solver seconds per realisation\n\n"
         f"Machine: {machine()}. {realisations} realisations per config (seeds 0 to "
-        f"{realisations - 1}); mean and median wall-clock milliseconds of one solve. "
+        f"{realisations - 1}); mean and median wall-clock milliseconds of one solve; batch "
+        "ms: one solve_batch call on all of them, per realisation (vectorised solvers only). "
         f"{describe_configs(env_ids)}\n\n" + markdown_table(header, rows)
     )
 

@@ -15,7 +15,9 @@ class AllocationSolver(Solver):
 
     ``solve`` scores the allocation of one scenario with :func:`model.metrics`, the function
     the env scores with, so ``Solution.objective`` is the env's ``info["objective"]`` (the
-    system bandwidth saving in %). Sweeps call :meth:`allocate` on a whole batch of drops.
+    system bandwidth saving in %). Sweeps call :meth:`allocate` on a whole batch of drops;
+    ``solve_batch`` does the same (one :meth:`allocate` and one metrics call) and returns
+    one Solution per drop.
     """
 
     #: the Solution status of a successful solve ("optimal" for exact methods)
@@ -36,6 +38,19 @@ class AllocationSolver(Solver):
         decision = model.BlockAllocationDecision(self.allocate(scenario, config))
         objective = float(model.metrics(config, scenario, decision)["objective"])
         return Solution(decision, objective, self.status)
+
+    def _solve_batch(
+        self,
+        scenarios: model.BlockAllocationScenario,
+        config: model.BlockAllocationConfig,
+        rngs: list[np.random.Generator],
+    ) -> list[Solution]:
+        blocks = self.allocate(scenarios, config)
+        objective = model.metrics(config, scenarios, model.BlockAllocationDecision(blocks))
+        return [
+            Solution(model.BlockAllocationDecision(x), float(v), self.status)
+            for x, v in zip(blocks, objective["objective"], strict=True)
+        ]
 
 
 def assisted_count(config: model.BlockAllocationConfig) -> int:

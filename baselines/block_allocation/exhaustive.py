@@ -136,10 +136,19 @@ class ExhaustiveSearch(AllocationSolver):
             model.saving_table(config, scenario), config.assisted_users, self.max_candidates
         )
 
-    def _solve(self, scenario, config, rng) -> Solution:
+    def _refused(self, config: model.BlockAllocationConfig) -> Solution | None:
+        """The ``not_applicable`` Solution when ``config`` has too many candidates."""
         count = candidate_count(config.num_users, config.num_blocks, config.assisted_users)
         if count > self.max_candidates:
             return Solution(
                 None, float("nan"), "not_applicable", message=refusal(count, self.max_candidates)
             )
-        return super()._solve(scenario, config, rng)
+        return None
+
+    def _solve(self, scenario, config, rng) -> Solution:
+        return self._refused(config) or super()._solve(scenario, config, rng)
+
+    def _solve_batch(self, scenarios, config, rngs) -> list[Solution]:
+        if self._refused(config) is not None:
+            return [self._refused(config) for _ in rngs]
+        return super()._solve_batch(scenarios, config, rngs)

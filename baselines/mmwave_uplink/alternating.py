@@ -34,6 +34,7 @@ import numpy as np
 from baselines.core import Solution, Solver
 from baselines.mmwave_uplink.reflection import augmented, phases_from, reflection_data
 from irs_gym.models import mmwave_uplink as model
+from irs_gym.models.tree import tree_index, tree_stack
 
 
 class AlternatingSolver(Solver):
@@ -150,23 +151,35 @@ class NoIRS(Solver):
         config: model.MmWaveUplinkConfig,
         rng: np.random.Generator,
     ) -> Solution:
+        return self._solve_batch(tree_stack([scenario]), config, [rng])[0]
+
+    def _solve_batch(
+        self,
+        scenarios: model.MmWaveUplinkScenario,
+        config: model.MmWaveUplinkConfig,
+        rngs: list[np.random.Generator],
+    ) -> list[Solution]:
+        # the inner loop masks each realisation once it converges, so a batch gives every
+        # realisation the powers and detectors of its own solve
         if config.irs_enabled:
-            return Solution(
-                None,
-                float("nan"),
-                "not_applicable",
-                message="the no-IRS baseline needs irs_enabled=False",
-            )
-        decision, ok = model.decision_for_phases(
-            config, scenario, np.ones(config.num_elements, dtype=complex)
-        )
-        value = float(model.metrics(config, scenario, decision)["objective"])
-        if not ok:
-            return Solution(
-                decision,
-                value,
-                "infeasible",
-                [value],
-                message="the direct channels cannot meet every latency target",
-            )
-        return Solution(decision, value, "converged", [value])
+            return [
+                Solution(
+                    None,
+                    float("nan"),
+                    "not_applicable",
+                    message="the no-IRS baseline needs irs_enabled=False",
+                )
+                for _ in rngs
+            ]
+        theta = np.ones((len(rngs), config.num_elements), dtype=complex)
+        decisions, ok = model.decision_for_phases(config, scenarios, theta)
+        values = model.metrics(config, scenarios, decisions)["objective"]
+        out = []
+        for b, value in enumerate(values.tolist()):
+            decision = tree_index(decisions, b)
+            if ok[b]:
+                out.append(Solution(decision, value, "converged", [value]))
+            else:
+                message = "the direct channels cannot meet every latency target"
+                out.append(Solution(decision, value, "infeasible", [value], message=message))
+        return out

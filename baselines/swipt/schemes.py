@@ -38,7 +38,7 @@ from baselines.swipt.phase_manifold import manifold_phase_step
 from baselines.swipt.phase_sdp import PhaseResult, sdp_phase_step
 from baselines.swipt.power import PowerResult, lp_power, sca_power
 from irs_gym.models import swipt as model
-from irs_gym.models.tree import tree_map
+from irs_gym.models.tree import tree_index, tree_map
 
 PHASE_METHODS = ("auto", "sdp", "manifold")
 #: ``phase_method="auto"`` runs the SDP up to this many elements and the manifold step above:
@@ -61,20 +61,30 @@ def dft_codebook(num_elements: int) -> np.ndarray:
 def best_codeword(
     config: model.SwiptConfig, stats: model.SwiptStatistics, eta: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(theta of the best codeword, min_l Q_bar_l of every codeword ``[N]`` in J) under
-    ``eta`` (default EPA), for one realisation; ties go to the lowest index."""
+    """(theta of the best codeword ``[..., N]``, min_l Q_bar_l of every codeword ``[..., N]``
+    in J) under ``eta`` (default EPA) for a (batch of) realisation(s) ``stats [...]``; ties
+    go to the lowest index."""
     codebook = dft_codebook(config.num_elements)
     eta = model.equal_power(config) if eta is None else eta
+    batch = np.shape(stats.A)
+    b = np.expand_dims(stats.b, len(batch))  # [..., 1, K_E, N]: every codeword
     L = model.energy_matrix(
-        config, _broadcast_stats(stats, len(codebook)), model.reflect(codebook, stats.b)
+        config, _broadcast_stats(stats, len(codebook)), model.reflect(codebook, b)
     )
     values = (L @ eta).min(axis=-1)
-    return codebook[int(np.argmax(values))], values
+    return codebook[np.argmax(values, axis=-1)], values
 
 
 def _broadcast_stats(stats: model.SwiptStatistics, n: int) -> model.SwiptStatistics:
-    """The realisation's statistics with a leading axis of n copies (one per codeword)."""
-    return tree_map(lambda leaf: np.broadcast_to(leaf, (n, *np.shape(leaf))), stats)
+    """The statistics ``[...]`` with an axis of n copies (one per codeword) after the batch
+    axes."""
+    axis = np.ndim(stats.A)
+
+    def copies(leaf: np.ndarray) -> np.ndarray:
+        leaf = np.expand_dims(leaf, axis)
+        return np.broadcast_to(leaf, (*leaf.shape[:axis], n, *leaf.shape[axis + 1 :]))
+
+    return tree_map(copies, stats)
 
 
 def _solution(config, scenario, stats, theta, eta, status, history, message="") -> Solution:
@@ -88,7 +98,8 @@ def _objective_mj(config: model.SwiptConfig, q_j: float) -> float:
 
 
 class DFTPhaseEPA(Solver):
-    """Best DFT codeword with equal power allocation (spec 8.1), one shot."""
+    """Best DFT codeword with equal power allocation (spec 8.1), one shot; ``solve_batch``
+    scores every codeword of every realisation in one computation."""
 
     name = "dft_phase_epa"
     role = "benchmark"
@@ -97,6 +108,17 @@ class DFTPhaseEPA(Solver):
         stats = model.statistics(config, scenario)
         theta, _ = best_codeword(config, stats)
         return _solution(config, scenario, stats, theta, model.equal_power(config), "fixed", [])
+
+    def _solve_batch(self, scenarios, config, rngs) -> list[Solution]:
+        stats = model.statistics(config, scenarios)
+        theta, _ = best_codeword(config, stats)
+        eta = model.equal_power(config, theta.shape[:-1])
+        decisions = model.decision_from_eta(theta, eta, config.num_info_users)
+        values = model.metrics(config, scenarios, decisions, stats)["objective"]
+        return [
+            Solution(tree_index(decisions, b), value, "fixed", [])
+            for b, value in enumerate(values.tolist())
+        ]
 
 
 class DFTPhaseOPA(Solver):

@@ -81,6 +81,11 @@ def test_only_the_first_mc_slow_realisations_run_the_slow_solvers():
 
 
 def test_power_curves_leave_out_infeasible_drops():
-    sol = Solution(object(), 33.0, "infeasible")
-    assert math.isnan(rep.power_dbm(None, None, sol))
-    assert rep.power_dbm(None, None, Solution(object(), 12.5, "converged")) == 12.5
+    sols = [
+        Solution(object(), 33.0, "infeasible"),
+        Solution(object(), 12.5, "converged"),
+        None,
+        Solution(None, float("nan"), "solver_error"),
+    ]
+    got = rep.power_dbm(None, [None] * 4, sols)
+    assert got[1] == 12.5 and all(math.isnan(v) for i, v in enumerate(got) if i != 1)
