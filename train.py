@@ -6,6 +6,7 @@ Examples::
     python train.py --env irs_gym/MultiIRSDownlink-v0 --algo sac --preset fast \\
         --env-kwargs num_users=2 objective=min_rate --total-timesteps 20000
     python train.py ... --resume --total-timesteps 2000000   # continue a run
+    python train.py --env irs_gym/MultiIRSDownlink-v0 --bc-episodes 512   # BC warm start
 
 The run goes to ``<log-dir>/<EnvName>__<algo>__s<seed>`` (e.g.
 ``runs/MultiIRSDownlink-v0__ppo__s0``) and holds the TensorBoard events (SB3 scalars plus
@@ -14,7 +15,9 @@ and config), ``checkpoints/`` and, at the end, ``model.zip``. Watch it with
 ``tensorboard --logdir <log-dir>``. The agent is compared with the papers' reference solver on
 a fixed evaluation set during training (``eval/ratio_to_reference``) and, with ``--evaluate``,
 with every baseline at the end (``<run>/evaluation/``, same code as ``python -m
-agents.evaluate``).
+agents.evaluate``). With ``--bc-episodes N`` the policy is first pre-trained by behaviour
+cloning on the reference solver's decisions (:mod:`agents.imitation`; ``bc/loss`` per epoch in
+TensorBoard, the dataset and losses under ``bc`` in config.json), then trained with RL.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ALGO_CHOICES = ("ppo", "sac", "td3", "ddpg", "a2c")
+ALGO_CHOICES = ("ppo", "sac", "td3", "ddpg", "a2c", "maskable_ppo")
 CHOICES = {"algo": ALGO_CHOICES, "vec": ("dummy", "batched")}
 DEFAULT_ENV = "irs_gym/MultiIRSDownlink-v0"
 
@@ -64,7 +67,7 @@ class Args:
     kwargs)"""
     env_kwargs: list[str] | None = None
     """gymnasium.make kwargs as key=value (Config overrides and env options), e.g.
-    num_users=2 objective=min_rate channel_mode=static"""
+    num_users=2 objective=min_rate channel_mode=static; they override the preset's env_kwargs"""
     hyperparams: list[str] | None = None
     """override preset values as key=value, e.g. learning_rate=1e-4 n_steps=64
     "policy_kwargs={'net_arch': [64, 64]}" """
@@ -89,6 +92,14 @@ class Args:
     evaluate: bool = False
     """after training, evaluate the agent against every baseline on --eval-episodes
     realisations, print the table and write <run>/evaluation/"""
+    bc_episodes: int = 0
+    """behaviour-cloning warm start: before RL, pre-train the policy on the reference
+    solver's decisions on this many realisations (reset seeds --bc-seed ..., disjoint from the
+    evaluation set; cached like the reference solutions); 0 = off. Not redone on --resume"""
+    bc_epochs: int = 20
+    """passes over the behaviour-cloning dataset (the loss per epoch is logged as bc/loss)"""
+    bc_seed: int = 1_000_000
+    """first reset seed of the behaviour-cloning realisations"""
     progress_bar: bool = True
     """show SB3's progress bar"""
     verbose: int = 0
@@ -164,6 +175,10 @@ def _check_resume_compat(args: Args, previous: dict[str, Any], env_kwargs, overr
         diffs.append(f"--env-kwargs {args.env_kwargs} != {prev['env_kwargs']}")
     if args.hyperparams is not None and overrides != previous["hyperparam_overrides"]:
         diffs.append(f"--hyperparams {args.hyperparams} != {prev['hyperparams']}")
+    for key in ("bc_episodes", "bc_epochs", "bc_seed"):  # given explicitly: must match
+        default = getattr(Args, key)
+        if getattr(args, key) != default and getattr(args, key) != prev.get(key, default):
+            diffs.append(f"--{key.replace('_', '-')} {getattr(args, key)} != {prev.get(key)}")
     if diffs:
         _fail("--resume with arguments that differ from the run's config.json: " + "; ".join(diffs))
 
@@ -184,6 +199,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--eval-freq must be >= 0, got {args.eval_freq}")
     if args.num_threads < 0:
         parser.error(f"--num-threads must be >= 0, got {args.num_threads}")
+    if args.bc_episodes < 0:
+        parser.error(f"--bc-episodes must be >= 0, got {args.bc_episodes}")
+    if args.bc_epochs < 1:
+        parser.error(f"--bc-epochs must be >= 1, got {args.bc_epochs}")
+    if args.bc_episodes:
+        from agents.imitation import check_disjoint
+
+        try:
+            check_disjoint(args.bc_seed, args.bc_episodes, args.eval_seed, args.eval_episodes)
+        except ValueError as exc:
+            parser.error(f"--bc-seed: {exc}")
 
     from agents.envs import env_name, parse_kv
 
@@ -230,6 +256,7 @@ def _train(
         algo_class,
         make_agent,
         make_vec,
+        merge_env_kwargs,
         normalize_options,
         resolve_hyperparams,
     )
@@ -254,12 +281,16 @@ def _train(
         except ValueError as exc:
             _fail(f"--resume: {exc}")
         previous["env_kwargs_parsed"] = normalize_env_kwargs(previous["env_kwargs"])
-        _check_resume_compat(args, previous, env_kwargs, overrides)
+        _check_resume_compat(
+            args, previous, merge_env_kwargs(previous["hyperparams"], env_kwargs), overrides
+        )
         env_kwargs = previous["env_kwargs_parsed"]
         overrides = previous["hyperparam_overrides"]
         args.preset = previous["args"]["preset"]
         args.n_envs = previous["n_envs"]
         args.vec = previous["args"].get("vec", "dummy")
+        for key in ("bc_episodes", "bc_epochs", "bc_seed"):
+            setattr(args, key, previous["args"].get(key, getattr(Args, key)))
         checkpoint = latest_checkpoint(run_dir)
         if checkpoint is None:
             _fail(f"--resume: no checkpoint in {run_dir / CHECKPOINT_DIR}")
@@ -267,9 +298,11 @@ def _train(
         shutil.rmtree(run_dir)
 
     try:
-        probe = make_env(args.env, env_kwargs)
         hyper = resolve_hyperparams(args.algo, args.env, args.preset, overrides)
-    except ValueError as exc:
+        if previous is None:  # a resumed run keeps the env kwargs its config.json holds
+            env_kwargs = merge_env_kwargs(hyper, env_kwargs)
+        probe = make_env(args.env, env_kwargs)
+    except (ValueError, ImportError) as exc:
         _fail(str(exc))
     signature = env_signature(probe)
     probe.close()
@@ -313,6 +346,10 @@ def _train(
 
     formats = ["tensorboard"] + (["stdout"] if args.verbose else [])
     model.set_logger(configure(str(run_dir), formats))
+    if checkpoint is None and args.bc_episodes:
+        bc = _behaviour_clone(args, model, env_kwargs)
+    else:  # a resumed run keeps the record of its warm start
+        bc = previous.get("bc") if previous else None
 
     history = list(previous.get("history", [])) if previous else []
     history.append(
@@ -346,6 +383,7 @@ def _train(
             "python": sys.version.split()[0],
         },
         "history": history,
+        "bc": bc,
         "status": "running",
         "num_timesteps": int(model.num_timesteps),
     }
@@ -399,6 +437,40 @@ def _train(
         _evaluate(args, run_dir, env_kwargs)
     print(f"TensorBoard: tensorboard --logdir {log_dir}")
     return 0
+
+
+def _behaviour_clone(args: Args, model: Any, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pre-train ``model`` on the reference solver's decisions (:mod:`agents.imitation`); logs
+    ``bc/loss`` at TensorBoard steps 1 .. epochs and returns the record for config.json."""
+    from agents.envs import make_env
+    from agents.imitation import build_dataset, pretrain
+
+    env = make_env(args.env, env_kwargs)
+    start = time.perf_counter()
+    try:
+        dataset = build_dataset(
+            env, args.bc_episodes, seed=args.bc_seed, progress=args.progress_bar
+        )
+        losses = pretrain(model, dataset, epochs=args.bc_epochs, progress=args.progress_bar)
+    except ValueError as exc:
+        _fail(f"--bc-episodes: {exc}")
+    finally:
+        env.close()
+    for epoch, loss in enumerate(losses, start=1):
+        model.logger.record("bc/loss", loss)
+        model.logger.dump(epoch)
+    seconds = time.perf_counter() - start
+    print(
+        f"behaviour cloning: {len(dataset)} samples of {dataset.solver} "
+        f"({'cached' if dataset.cached else 'solved'}), loss {losses[0]:.4g} -> "
+        f"{losses[-1]:.4g} in {args.bc_epochs} epochs ({seconds:.1f} s)"
+    )
+    return {
+        "dataset": dataset.describe(),
+        "epochs": args.bc_epochs,
+        "loss": losses,
+        "seconds": seconds,
+    }
 
 
 def _evaluate(args: Args, run_dir: Path, env_kwargs: dict[str, Any]) -> None:

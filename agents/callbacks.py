@@ -79,9 +79,11 @@ class EnvMetricsCallback(BaseCallback):
 class ReferenceEvalCallback(BaseCallback):
     """Evaluates the agent on ``n_episodes`` fixed realisations every ``eval_freq`` steps.
 
-    Realisation ``i`` is ``env.reset(seed=eval_seed + i)``; the agent acts once
-    (deterministic) and ``info["objective"]`` is recorded. Evaluations also run at the start
-    of a fresh training and at its end, then the logger is dumped at the current step.
+    Realisation ``i`` is ``env.reset(seed=eval_seed + i)``; the agent takes its decision
+    (deterministic; the whole set in one batch with :func:`~agents.evaluation.evaluate_agent`,
+    with the env's action masks for a maskable model) and ``info["objective"]`` is recorded.
+    Evaluations also run at the start of a fresh training and at its end, then the logger is
+    dumped at the current step.
 
     Args:
         env_id, env_kwargs: the training env (the evaluation env is made the same way).
@@ -147,7 +149,11 @@ class ReferenceEvalCallback(BaseCallback):
     def _on_step(self) -> bool:
         # at the first step past each multiple of eval_freq (aligned across runs)
         f = self.eval_freq
-        if f > 0 and self.num_timesteps // f > max(self._last_eval, 0) // f:
+        # At the budget's last step the policy has one update still to come (PPO trains after
+        # the rollout, SAC after the step): that evaluation is left to _on_training_end, so the
+        # final numbers are the final policy's.
+        last_step = self.num_timesteps >= getattr(self.model, "_total_timesteps", math.inf)
+        if f > 0 and not last_step and self.num_timesteps // f > max(self._last_eval, 0) // f:
             self._evaluate()
         return True
 

@@ -5,14 +5,16 @@ Usage::
     python -m agents.evaluate --env irs_gym/MultiIRSDownlink-v0 \\
         [--agents RUN_DIR [RUN_DIR ...]] [--baselines all|none|NAME,NAME] \\
         [--episodes 32] [--seed 10000] [--out DIR] [--env-kwargs k=v ...] \\
-        [--device cpu] [--no-cache] [--no-progress]
+        [--device cpu] [--batch-size 256] [--no-cache] [--no-progress]
 
 Realisation ``i`` is ``env.reset(seed=SEED + i)``; every policy takes one decision on it (an
 agent from the observation, a baseline by solving ``env.unwrapped.scenario``) and is scored by
-the env's ``info["objective"]``. Prints a table and writes ``results.csv`` (one row per policy
-and realisation), ``summary.csv``, ``results.json`` and ``results.png`` into ``--out``. Solver
-results are cached under ``$IRS_GYM_CACHE_DIR`` (default ``~/.cache/irs_gym``); see
-:mod:`agents.evaluation` for the definitions (ratio to the reference, confidence intervals).
+the env's ``info["objective"]``. Agents decide on up to ``--batch-size`` realisations per call
+of the env's native batched env (same realisations and objectives as one at a time). Prints a
+table and writes ``results.csv`` (one row per policy and realisation), ``summary.csv``,
+``results.json`` and ``results.png`` into ``--out``. Solver results are cached under
+``$IRS_GYM_CACHE_DIR`` (default ``~/.cache/irs_gym``); see :mod:`agents.evaluation` for the
+definitions (ratio to the reference, confidence intervals).
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.evaluation import Report, render_table, run_evaluation, write_report
+from agents.evaluation import (
+    EVAL_BATCH_SIZE,
+    Report,
+    render_table,
+    run_evaluation,
+    write_report,
+)
 
 
 def show_and_write(report: Report, out: str | Path) -> dict[str, Path]:
@@ -76,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="cpu", help="torch device for the agents")
     p.add_argument(
+        "--batch-size",
+        type=int,
+        default=EVAL_BATCH_SIZE,
+        help=f"realisations per batched agent call (bounds memory; default: {EVAL_BATCH_SIZE})",
+    )
+    p.add_argument(
         "--no-cache", action="store_true", help="re-solve instead of using the solver cache"
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -90,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
     try:
         env_kwargs = parse_env_kwargs(args.env_kwargs)
         report = run_evaluation(
@@ -102,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             use_cache=not args.no_cache,
             device=args.device,
             progress=not args.no_progress,
+            batch_size=args.batch_size,
         )
     except ValueError as exc:  # usage errors, including RunMismatchError
         parser.error(str(exc))

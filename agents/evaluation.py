@@ -10,6 +10,12 @@ sequential block allocation) are stepped until the episode ends: the agent predi
 step, the baseline steps ``encode(decision)`` (the next step toward it) each time, and the
 last step's ``info`` scores the decision.
 
+Agents are scored in batches (:func:`evaluate_agent`): up to ``batch_size`` seeds at a time on
+the env's native batched env, whose sub-env ``i`` reset with seed ``s_i`` draws exactly the
+realisation of ``env.reset(seed=s_i)``; one ``predict`` call takes the whole batch of
+observations, so the objectives equal those of the one-seed-at-a-time protocol above (tested).
+An agent's seconds per decision is its batch's ``predict`` time divided by the batch size.
+
 Summaries (per policy): mean objective, 95% confidence interval of the mean (Student t),
 feasibility rate, solver statuses, seconds per decision, and the *ratio to the reference*:
 ``mean(policy) / mean(reference)`` for ``objective_sense == "max"`` and
@@ -23,6 +29,7 @@ says so.
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import logging
 import math
@@ -42,6 +49,7 @@ import baselines
 from agents import cache
 from agents._io import atomic_write_text, atomic_write_with, write_json
 from agents.envs import env_signature, make_env, signature_diff, signature_of
+from agents.vec_env import make_batched
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +93,12 @@ def objective_meta(env: gym.Env) -> dict[str, str]:
     return {k: info[k] for k in ("objective_name", "objective_unit", "objective_sense")}
 
 
+#: Seeds scored per batched env call by :func:`evaluate_agent` (bounds its memory).
+EVAL_BATCH_SIZE = 256
+#: The ``info`` keys an :class:`EpisodeResult` keeps.
+_SCORE_KEYS = ("objective", "feasible", "constraint_violation")
+
+
 def evaluate_agent(
     model: Any,
     env: gym.Env,
@@ -93,38 +107,124 @@ def evaluate_agent(
     name: str = "agent",
     normalize_obs: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool = False,
+    batch_size: int = EVAL_BATCH_SIZE,
 ) -> list[EpisodeResult]:
-    """Score ``model.predict(obs, deterministic=True)`` once per seed."""
-    out = []
-    for i, seed in enumerate(tqdm(seeds, desc=name, disable=not progress, leave=False)):
-        obs, _ = env.reset(seed=int(seed))
-        seconds = 0.0
+    """Score ``model.predict(obs, deterministic=True)`` on the realisation of every seed.
 
-        def act(obs: np.ndarray) -> np.ndarray:
-            nonlocal seconds
-            start = time.perf_counter()
-            action, _ = model.predict(
-                normalize_obs(obs) if normalize_obs is not None else obs, deterministic=True
-            )
-            seconds += time.perf_counter() - start
-            return action
+    The seeds go ``batch_size`` at a time to the native batched env of ``env``'s id and make
+    kwargs (see the module docstring): ``predict`` gets the batch of observations (after
+    ``normalize_obs``), and each sub-env is stepped once, or, for multi-step decisions, until
+    its episode ends, ``predict`` then seeing only the sub-envs still deciding. A model whose
+    ``predict`` takes ``action_masks`` (sb3-contrib's ``MaskablePPO``) gets the rows of the
+    env's ``action_masks()`` at every step. ``seconds`` is the batch's ``predict`` time
+    divided by its size.
 
-        info = decide(env, obs, act)
-        out.append(
-            EpisodeResult(
-                name,
-                "agent",
-                AGENT_ROLE,
-                i,
-                int(seed),
-                float(info["objective"]),
-                bool(info["feasible"]),
-                float(info["constraint_violation"]),
-                "ok",
-                seconds,
-            )
+    Args:
+        model: anything with SB3's ``predict(obs, deterministic=True) -> (actions, state)``
+            for a batch of observations.
+        env: an env made by ``gymnasium.make`` of an irs_gym id (it names the batched env;
+            it is not stepped).
+        seeds: the reset seeds, one realisation each.
+        name: the policy name of the results.
+        normalize_obs: maps a batch of observations to the model's input (``VecNormalize``).
+        progress: show a progress bar.
+        batch_size: most seeds per batched env (memory bound), an integer >= 1.
+
+    Returns:
+        One :class:`EpisodeResult` per seed, in the order of ``seeds``.
+
+    Raises:
+        ValueError: ``batch_size`` < 1, an env without a native batched env, a masked model
+            on an env without action masks, or actions of the wrong shape.
+    """
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    spec = env.spec
+    if spec is None or spec.vector_entry_point is None:
+        raise ValueError(
+            "evaluate_agent needs an env made by gymnasium.make of an id with a native batched "
+            f"env (every irs_gym id), got {env}"
         )
+    multi = bool(getattr(env.unwrapped, "multi_step_decisions", False))
+    seeds = [int(s) for s in seeds]
+    out: list[EpisodeResult] = []
+    venv = None
+    with tqdm(total=len(seeds), desc=name, disable=not progress, leave=False) as bar:
+        for first in range(0, len(seeds), batch_size):
+            chunk = seeds[first : first + batch_size]
+            if venv is None or venv.num_envs != len(chunk):  # at most one smaller, last batch
+                if venv is not None:
+                    venv.close()
+                venv = make_batched(spec.id, len(chunk), spec.kwargs)
+            scores, seconds = _decide_batch(model, venv, chunk, multi, normalize_obs)
+            for j, seed in enumerate(chunk):
+                out.append(
+                    EpisodeResult(
+                        name,
+                        "agent",
+                        AGENT_ROLE,
+                        first + j,
+                        seed,
+                        float(scores["objective"][j]),
+                        bool(scores["feasible"][j]),
+                        float(scores["constraint_violation"][j]),
+                        "ok",
+                        seconds / len(chunk),
+                    )
+                )
+            bar.update(len(chunk))
+    if venv is not None:
+        venv.close()
     return out
+
+
+def _takes_action_masks(model: Any) -> bool:
+    """Whether ``model.predict`` accepts ``action_masks`` (sb3-contrib's maskable models)."""
+    return "action_masks" in inspect.signature(model.predict).parameters
+
+
+def _decide_batch(
+    model: Any,
+    venv: gym.vector.VectorEnv,
+    seeds: list[int],
+    multi: bool,
+    normalize_obs: Callable[[np.ndarray], np.ndarray] | None,
+) -> tuple[dict[str, np.ndarray], float]:
+    """Every sub-env's decision on the realisation of its seed (``NEXT_STEP`` autoreset, so a
+    sub-env's ending step reports its own info): the :data:`_SCORE_KEYS` arrays of each
+    sub-env's last step and the seconds spent in ``predict``."""
+    masked = _takes_action_masks(model)
+    if masked and not hasattr(venv, "action_masks"):
+        raise ValueError(f"{type(model).__name__} needs action masks, which {venv} lacks")
+    obs, _ = venv.reset(seed=seeds)
+    n = venv.num_envs
+    single_shape = venv.single_action_space.shape
+    scores = {k: np.full(n, np.nan) for k in _SCORE_KEYS}
+    live = np.ones(n, dtype=bool)
+    seconds = 0.0
+    while live.any():
+        rows = np.flatnonzero(live)
+        extra = {"action_masks": venv.action_masks()[rows]} if masked else {}
+        start = time.perf_counter()
+        x = normalize_obs(obs[rows]) if normalize_obs is not None else obs[rows]
+        act, _ = model.predict(x, deterministic=True, **extra)
+        seconds += time.perf_counter() - start
+        act = np.asarray(act)
+        if act.shape != (rows.size, *single_shape):
+            raise ValueError(
+                f"predict on a batch of {rows.size} observations must return actions of shape "
+                f"{(rows.size, *single_shape)}, got {act.shape}"
+            )
+        # the model's own dtype, as a single env would get it; ended sub-envs get 0 (valid
+        # in every irs_gym action space), which the env ignores while they wait to reset
+        actions = np.zeros((n, *single_shape), dtype=act.dtype)
+        actions[rows] = act
+        obs, _, terminated, truncated, info = venv.step(actions)
+        ended = live & (terminated | truncated) if multi else live
+        for key in _SCORE_KEYS:
+            scores[key][ended] = info[key][ended]
+        live &= ~ended
+    return scores, seconds
 
 
 def decide(env: gym.Env, obs: np.ndarray, act: Callable[[np.ndarray], Any]) -> dict[str, Any]:
@@ -398,8 +498,10 @@ def run_evaluation(
     use_cache: bool = True,
     device: str = "cpu",
     progress: bool = True,
+    batch_size: int = EVAL_BATCH_SIZE,
 ) -> Report:
-    """Evaluate trained runs and baselines on seeds ``seed .. seed + episodes - 1``.
+    """Evaluate trained runs and baselines on seeds ``seed .. seed + episodes - 1`` (agents
+    ``batch_size`` realisations per batched call, see :func:`evaluate_agent`).
 
     Raises:
         RunMismatchError: a run was trained on another env id or other env kwargs.
@@ -453,6 +555,7 @@ def run_evaluation(
             name=name,
             normalize_obs=run.normalize_obs,
             progress=progress,
+            batch_size=batch_size,
         )
     for solver in chosen.values():
         part = evaluate_solver(solver, env, seeds, use_cache=use_cache, progress=progress)

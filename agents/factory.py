@@ -1,15 +1,24 @@
 """``make_agent``: an SB3 algorithm on a monitored vector env of an irs_gym env
 (``DummyVecEnv`` of single envs, or :class:`agents.vec_env.BatchedVecEnv` over the native
-batched env)."""
+batched env).
+
+Algorithms: Stable-Baselines3's (:data:`ALGOS`, offered on every env, so every preset file has
+a table for each) and sb3-contrib's ``MaskablePPO`` (:data:`MASKABLE_ALGOS`, for envs with
+invalid-action masks, ``env.action_masks()``: ``BlockAllocation-v0`` with
+``action_mode="sequential"``). sb3-contrib is a dependency of irs_gym, imported only when such
+an algorithm is asked for.
+"""
 
 from __future__ import annotations
 
 import copy
+import importlib
 import logging
 from typing import Any
 
 import numpy as np
 import torch.nn as nn
+from gymnasium import spaces
 from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
@@ -29,6 +38,11 @@ ALGOS: dict[str, type[BaseAlgorithm]] = {
     "ddpg": DDPG,
     "a2c": A2C,
 }
+#: sb3-contrib algorithms (name -> class in ``sb3_contrib``) that need the env's action masks;
+#: only the preset files of envs with ``action_masks()`` have tables for them.
+MASKABLE_ALGOS: dict[str, str] = {"maskable_ppo": "MaskablePPO"}
+#: Every algorithm name :func:`make_agent` and ``train.py --algo`` accept.
+ALGO_NAMES: tuple[str, ...] = (*ALGOS, *MASKABLE_ALGOS)
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -41,9 +55,44 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 def algo_class(algo: str) -> type[BaseAlgorithm]:
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algo {algo!r}; known: {sorted(ALGOS)}")
-    return ALGOS[algo]
+    """The class of ``algo`` (see :data:`ALGO_NAMES`).
+
+    Raises:
+        ValueError: unknown name.
+        ImportError: a :data:`MASKABLE_ALGOS` name without sb3-contrib installed.
+    """
+    if algo in ALGOS:
+        return ALGOS[algo]
+    if algo in MASKABLE_ALGOS:
+        try:
+            module = importlib.import_module("sb3_contrib")
+        except ImportError as exc:
+            raise ImportError(
+                f"algo {algo!r} needs sb3-contrib, a dependency of irs_gym: pip install -e ."
+            ) from exc
+        return getattr(module, MASKABLE_ALGOS[algo])
+    raise ValueError(f"unknown algo {algo!r}; known: {sorted(ALGO_NAMES)}")
+
+
+def merge_env_kwargs(values: dict[str, Any], env_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """The preset's ``env_kwargs`` (``values["env_kwargs"]``) with ``env_kwargs`` on top (the
+    caller's keys win); lists become tuples as the Configs expect."""
+    return normalize_env_kwargs({**(values.get("env_kwargs") or {}), **(env_kwargs or {})})
+
+
+def check_maskable_env(algo: str, vec_env: VecEnv) -> None:
+    """``ValueError`` unless ``vec_env`` suits a :data:`MASKABLE_ALGOS` algorithm (a discrete
+    action space and an ``action_masks`` method); nothing for the other algorithms."""
+    if algo not in MASKABLE_ALGOS:
+        return
+    space = vec_env.action_space
+    if not isinstance(space, spaces.Discrete | spaces.MultiDiscrete | spaces.MultiBinary):
+        raise ValueError(
+            f"algo {algo!r} needs a discrete action space with action masks (e.g. "
+            f"irs_gym/BlockAllocation-v0 with env kwarg action_mode='sequential'), got {space}"
+        )
+    if not vec_env.has_attr("action_masks"):
+        raise ValueError(f"algo {algo!r} needs an env with an action_masks() method")
 
 
 def resolve_hyperparams(
@@ -160,12 +209,14 @@ def make_agent(
     """Build an SB3 agent for ``env_id`` from a preset.
 
     Args:
-        algo: ``"ppo"``, ``"sac"``, ``"td3"``, ``"ddpg"`` or ``"a2c"``.
+        algo: ``"ppo"``, ``"sac"``, ``"td3"``, ``"ddpg"``, ``"a2c"`` or ``"maskable_ppo"``
+            (sb3-contrib; needs action masks, see :data:`MASKABLE_ALGOS`).
         env_id: a registered irs_gym id with a preset file (see :mod:`agents.hyperparams`).
         preset: preset name (``"default"`` is the ``[algo]`` table itself).
         seed: seed of the algorithm and of the envs (copy ``i`` gets ``seed + i``).
         n_envs: number of env copies; ``None`` takes the preset's ``n_envs`` (else 1).
-        env_kwargs: ``gymnasium.make`` kwargs (Config overrides and env options).
+        env_kwargs: ``gymnasium.make`` kwargs (Config overrides and env options), on top of
+            the preset's ``env_kwargs`` (:func:`merge_env_kwargs`).
         tensorboard_log: SB3's TensorBoard root (``train.py`` installs its own logger).
         device: torch device.
         verbose: SB3 verbosity.
@@ -176,13 +227,20 @@ def make_agent(
         ``(model, vec_env)``; ``vec_env`` is a ``VecNormalize`` when the preset asks for it.
 
     Raises:
-        ValueError: unknown algo, env id, preset or hyperparameter.
+        ValueError: unknown algo, env id, preset or hyperparameter; a maskable algo on an
+            env without action masks.
+        ImportError: a maskable algo without sb3-contrib.
     """
     cls = algo_class(algo)
     check_env_id(env_id)
     values = resolve_hyperparams(algo, env_id, preset, hyperparams)
     n = n_envs if n_envs is not None else int(values.get("n_envs", 1))
-    vec_env = make_vec(env_id, n, seed, env_kwargs, vec)
+    vec_env = make_vec(env_id, n, seed, merge_env_kwargs(values, env_kwargs), vec)
+    try:
+        check_maskable_env(algo, vec_env)
+    except ValueError:
+        vec_env.close()
+        raise
     norm = normalize_options(values.get("normalize"))
     if norm is not None:
         vec_env = VecNormalize(

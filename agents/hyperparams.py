@@ -15,14 +15,19 @@ File name: the env id without the ``irs_gym/`` namespace plus ``.toml``, e.g.
     [ppo.fast]                # preset "fast": only what differs from [ppo]
     total_timesteps = 100_000
 
-A sub-table of ``[algo]`` is a named preset unless its name is a keyword of the SB3
-constructor (``policy_kwargs``, ``replay_buffer_kwargs``, ...) or ``normalize``; those are
-values. A named preset's keys override the default's; tables (``policy_kwargs``) are merged key
-by key. Keys: ``policy``, ``n_envs``, ``total_timesteps`` (the budget the values are meant
-for), ``normalize`` (``false``, ``true`` or ``{obs, reward}``: SB3 ``VecNormalize``),
-``noise_type`` (``"normal"`` or ``"ornstein-uhlenbeck"``) and ``noise_std`` (TD3/DDPG action
-noise), and every keyword of the algorithm's constructor; an unknown key raises ``ValueError``.
-``policy_kwargs.activation_fn`` is a name (``"tanh"``, ``"relu"``, ...).
+A sub-table of ``[algo]`` is a named preset unless its name is a keyword of the SB3 constructor
+(``policy_kwargs``, ``replay_buffer_kwargs``, ...), ``normalize`` or ``env_kwargs``; those are
+values. A named preset's keys override the default's; tables (``policy_kwargs``,
+``env_kwargs``) are merged key by key. Keys: ``policy``, ``n_envs``, ``total_timesteps`` (the
+budget the values are meant for), ``normalize`` (``false``, ``true`` or ``{obs, reward}``: SB3
+``VecNormalize``), ``noise_type`` (``"normal"`` or ``"ornstein-uhlenbeck"``) and ``noise_std``
+(TD3/DDPG action noise), ``env_kwargs`` (a table of ``gymnasium.make`` kwargs the preset is
+meant for, e.g. ``env_kwargs = { action_mode = "sequential" }`` for MaskablePPO on
+``BlockAllocation-v0``; ``make_agent`` and ``train.py`` put the user's env kwargs on top, so
+the user's value of a key wins), and every keyword of the algorithm's constructor; an unknown
+key raises ``ValueError``. ``policy_kwargs.activation_fn`` is a name (``"tanh"``, ``"relu"``,
+...). Algorithm tables are named like ``--algo`` (``[ppo]``, ``[maskable_ppo]``, ...; see
+:mod:`agents.factory`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,17 @@ PRESET_DIR = Path(__file__).resolve().parent / "presets"
 DEFAULT = "default"
 
 #: Keys handled by :func:`agents.make_agent` rather than passed to the constructor.
-META_KEYS = ("policy", "n_envs", "total_timesteps", "normalize", "noise_type", "noise_std")
+META_KEYS = (
+    "policy",
+    "n_envs",
+    "total_timesteps",
+    "normalize",
+    "noise_type",
+    "noise_std",
+    "env_kwargs",
+)
+#: Meta keys whose value is a table (so a sub-table of that name is a value, not a preset).
+_META_TABLES = ("normalize", "env_kwargs")
 #: Constructor keywords set by ``make_agent``'s own arguments, not by a preset.
 _FORBIDDEN = ("env", "seed", "device", "verbose", "tensorboard_log", "_init_setup_model")
 
@@ -70,7 +85,7 @@ def _load_file(env_id: str) -> dict[str, Any]:
 
 def _split(algo: str, table: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict]]:
     """(values, named presets) of one ``[algo]`` table."""
-    value_tables = _algo_params(algo) | {"normalize"}
+    value_tables = _algo_params(algo) | set(_META_TABLES)
     values, named = {}, {}
     for key, value in table.items():
         if isinstance(value, dict) and key not in value_tables:
@@ -135,3 +150,8 @@ def validate(algo: str, values: dict[str, Any], where: str = "hyperparameters") 
         v = values.get(key)
         if v is not None and not (isinstance(v, int) and v >= 1):
             raise ValueError(f"{where}: {key} must be an integer >= 1, got {v!r}")
+    env_kwargs = values.get("env_kwargs")
+    if env_kwargs is not None and not isinstance(env_kwargs, dict):
+        raise ValueError(
+            f"{where}: env_kwargs must be a table of gymnasium.make kwargs, got {env_kwargs!r}"
+        )

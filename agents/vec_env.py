@@ -7,6 +7,11 @@ dict into SB3's list of per-env dicts. Sub-env ``i`` is seeded ``seed + i`` and 
 realisations from its own generator, so the transitions (observations, rewards, dones,
 ``terminal_observation``, infos) equal those of ``DummyVecEnv`` over ``gym.make`` copies with
 the same seeds (tested in ``tests/agents/test_agents_vec_env.py``).
+
+The batched env's methods are batch-first, so :meth:`BatchedVecEnv.env_method` calls a method
+once and hands sub-env ``i`` row ``i`` of the result; that is how sb3-contrib's
+``MaskablePPO`` gets the ``[num_envs, K]`` action masks of
+``BlockAllocation-v0``'s sequential mode.
 """
 
 from __future__ import annotations
@@ -20,6 +25,25 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
 
+def make_batched(
+    env_id: str,
+    num_envs: int,
+    env_kwargs: dict[str, Any] | None = None,
+    autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
+) -> gym.vector.VectorEnv:
+    """``gym.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point")``: the
+    irs_gym native batched env (``render_mode`` in ``env_kwargs`` is dropped: the batched env
+    takes none)."""
+    kwargs = {k: v for k, v in (env_kwargs or {}).items() if k != "render_mode"}
+    return gym.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=autoreset_mode,
+        **kwargs,
+    )
+
+
 class BatchedVecEnv(VecEnv):
     """SB3 view of ``gym.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point")``.
 
@@ -30,14 +54,7 @@ class BatchedVecEnv(VecEnv):
     """
 
     def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None):
-        kwargs = {k: v for k, v in (env_kwargs or {}).items() if k != "render_mode"}
-        self.venv = gym.make_vec(
-            env_id,
-            num_envs=num_envs,
-            vectorization_mode="vector_entry_point",
-            autoreset_mode=AutoresetMode.SAME_STEP,
-            **kwargs,
-        )
+        self.venv = make_batched(env_id, num_envs, env_kwargs, AutoresetMode.SAME_STEP)
         super().__init__(
             num_envs, self.venv.single_observation_space, self.venv.single_action_space
         )
@@ -95,8 +112,16 @@ class BatchedVecEnv(VecEnv):
     def env_method(
         self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs
     ) -> list[Any]:
-        method = getattr(self.venv, method_name)
-        return [method(*method_args, **method_kwargs) for _ in self._get_indices(indices)]
+        """Row ``i`` of the batched env's ``method_name(...)`` for each sub-env ``i`` (one
+        call for the whole batch; the result must be an array with ``num_envs`` rows)."""
+        result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
+        if not (isinstance(result, np.ndarray) and result.shape[:1] == (self.num_envs,)):
+            raise ValueError(
+                f"BatchedVecEnv.env_method({method_name!r}) needs a batch-first method (an "
+                f"array with num_envs={self.num_envs} rows), got {type(result).__name__} "
+                f"{getattr(result, 'shape', '')}"
+            )
+        return [result[i] for i in self._get_indices(indices)]
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]

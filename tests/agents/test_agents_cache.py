@@ -119,3 +119,26 @@ def test_eval_callback_solves_the_reference_once(tiny, counting, monkeypatch):
         cb.init_callback(model)
         assert cb.reference_name == "counting" and cb.reference_mean > 0
     assert CountingSolver.calls == 4
+
+
+def test_final_evaluation_scores_the_final_policy(tiny, counting, monkeypatch):
+    """With the budget a multiple of eval_freq, the evaluation at the last step runs inside
+    the last rollout, before the last update; the end-of-training evaluation must then score
+    the updated policy (its numbers equal a fresh evaluation of the trained model)."""
+    from agents.evaluation import eval_seeds, evaluate_agent
+
+    monkeypatch.setattr(
+        baselines, "for_env", lambda env_id, config=None, **kw: {"counting": counting}
+    )
+    model, _ = make_agent(
+        "ppo",
+        tiny["env_id"],
+        n_envs=1,
+        env_kwargs=tiny["kwargs"],
+        hyperparams={"n_steps": 32, "batch_size": 32, "learning_rate": 0.01},
+    )
+    cb = ReferenceEvalCallback(tiny["env_id"], tiny["kwargs"], eval_freq=64, n_episodes=4)
+    model.learn(total_timesteps=64, callback=cb)
+    env = gym.make(tiny["env_id"], **tiny["kwargs"])
+    fresh = [r.objective for r in evaluate_agent(model, env, eval_seeds(10_000, 4))]
+    assert cb.last["eval/objective"] == pytest.approx(sum(fresh) / len(fresh), rel=1e-12)

@@ -16,7 +16,7 @@ class FirstAllowed:
     """Always asks for user 0 (the env redirects a masked choice to the next allowed user)."""
 
     def predict(self, obs, state=None, episode_start=None, deterministic=True):
-        return 0, None
+        return np.zeros(len(obs), dtype=np.int64), None
 
 
 def test_agent_is_scored_on_the_complete_allocation():

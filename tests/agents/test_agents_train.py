@@ -125,7 +125,7 @@ def test_help_and_algo_choices(train_module):
     text = train_module.build_parser().format_help()
     assert "<log-dir>/<EnvName>__<algo>__s<seed>" in text
     assert "tensorboard --logdir" in text
-    assert set(train_module.ALGO_CHOICES) == set(agents.ALGOS)
+    assert train_module.ALGO_CHOICES == agents.factory.ALGO_NAMES
     args, _ = train_module.parse_args(["--algo", "sac", "--env-kwargs", "num_users=2"])
     assert args.algo == "sac" and args.env_kwargs == ["num_users=2"] and args.progress_bar
 

@@ -72,3 +72,28 @@ def test_make_agent_trains_on_the_batched_env(env_small_kwargs):
 def test_unknown_vec_kind():
     with pytest.raises(ValueError, match="vec must be one of"):
         make_vec("irs_gym/MultiIRSDownlink-v0", 2, 0, vec="subproc")
+
+
+def test_env_method_hands_each_sub_env_its_row():
+    """``env_method`` splits the batched env's batch-first result (here the action masks
+    sb3-contrib's MaskablePPO asks for) as DummyVecEnv's per-env calls give it."""
+    kwargs = {"num_users": 4, "block_size": 50, "assisted_users": 2, "action_mode": "sequential"}
+    env_id = "irs_gym/BlockAllocation-v0"
+    dummy = make_vec(env_id, 3, seed=7, env_kwargs=kwargs, vec="dummy")
+    batched = make_vec(env_id, 3, seed=7, env_kwargs=kwargs, vec="batched")
+    for venv in (dummy, batched):
+        venv.reset()
+    for actions in ([0, 1, 2], [0, 0, 3]):  # the second makes the masks differ between envs
+        a, b = dummy.env_method("action_masks"), batched.env_method("action_masks")
+        assert len(a) == len(b) == 3
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(y, x)
+        np.testing.assert_array_equal(batched.env_method("action_masks", indices=[2])[0], a[2])
+        for venv in (dummy, batched):
+            venv.step(np.array(actions))
+    masks = np.stack(batched.env_method("action_masks"))
+    assert masks.shape == (3, 4) and not np.all(masks == masks[0])
+    other = make_vec("irs_gym/MultiIRSDownlink-v0", 2, seed=0, vec="batched")
+    other.reset()
+    with pytest.raises(ValueError, match="needs a batch-first method"):
+        other.env_method("decode", np.zeros((2, *other.action_space.shape), dtype=np.float32))

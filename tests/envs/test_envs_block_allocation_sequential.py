@@ -222,7 +222,7 @@ def test_native_vector_matches_sync(A, limit):
 
 
 def test_maskable_ppo_trains_a_few_steps():
-    import sb3_contrib  # the dev extra installs it
+    import sb3_contrib
 
     env = make(assisted_users=2)
     model = sb3_contrib.MaskablePPO("MlpPolicy", env, n_steps=32, batch_size=16, seed=0)
