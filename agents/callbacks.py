@@ -23,7 +23,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 
 import baselines
-from agents.envs import make_env
+from agents.envs import agent_options, make_env
 from agents.evaluation import (
     eval_seeds,
     evaluate_agent,
@@ -122,6 +122,14 @@ class ReferenceEvalCallback(BaseCallback):
 
     def _init_callback(self) -> None:
         self._env = make_env(self.env_id, self.env_kwargs)
+        for name in ("action_space", "observation_space"):
+            if getattr(self._env, name) != getattr(self.model, name):
+                raise ValueError(
+                    f"evaluation env {self.env_id} with env_kwargs={self.env_kwargs} has "
+                    f"{name} {getattr(self._env, name)}, the model {getattr(self.model, name)}: "
+                    "pass the kwargs the model was trained with (the preset's env_kwargs "
+                    "included, agents.factory.merge_env_kwargs)"
+                )
         self.sense = objective_meta(self._env)["objective_sense"]
         solvers = baselines.for_env(self.env_id, config=self._env.unwrapped.config)
         try:
@@ -134,9 +142,20 @@ class ReferenceEvalCallback(BaseCallback):
             self.reference_name,
             len(self.seeds),
         )
+        # The reference is scored with its full decision, in the env without the agent
+        # options (e.g. model 004's precoder="mmse" would re-score its W): the same number as
+        # agents.evaluate reports for it.
+        own = agent_options(self._env)
+        ref_env = self._env
+        if any(k in own for k in self.env_kwargs):
+            ref_env = make_env(
+                self.env_id, {k: v for k, v in self.env_kwargs.items() if k not in own}
+            )
         ref = evaluate_solver(
-            solver, self._env, self.seeds, use_cache=self.use_cache, progress=self.progress
+            solver, ref_env, self.seeds, use_cache=self.use_cache, progress=self.progress
         )
+        if ref_env is not self._env:
+            ref_env.close()
         self.reference_by_seed = {r.seed: r.objective for r in ref}
         self.reference_mean = mean_ci95(list(self.reference_by_seed.values()))[0]
 

@@ -3,7 +3,12 @@
 An env *signature* (:func:`env_signature`) is what determines the realisations an env draws
 for a seed and how they are scored: the env id, the model Config (all fields, defaults
 included) and the resolved env options (``channel_mode``, ...). Two runs are comparable, and a
-cached solution is reusable, exactly when their signatures are equal.
+cached solution is reusable, exactly when their signatures are equal. The *scoring*
+signature (:func:`scoring_signature`) leaves out the options an agent is bound to but that
+leave ``reset(seed)`` and the scoring of a decision unchanged (:func:`agent_options`: action
+parametrisation and reward shaping, e.g. model 004's ``precoder``, and ``channel_mode``): envs
+that share it draw the same realisation for a seed and score a decision on it the same way,
+so agents trained under different agent options are compared with the same baselines.
 """
 
 from __future__ import annotations
@@ -110,6 +115,29 @@ def signature_of(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> di
         return env_signature(env)
     finally:
         env.close()
+
+
+#: Options of every irs_gym env that shape the episodes after ``reset`` but not the
+#: realisation that ``reset(seed)`` draws (tested): on the agent's side for the evaluation
+#: protocol, one decision on each ``reset(seed)`` realisation.
+EPISODE_OPTIONS = ("channel_mode", "rho")
+
+
+def agent_options(env: gym.Env) -> tuple[str, ...]:
+    """The options a trained agent is bound to (its action and observation spaces, reward
+    shaping) that leave the realisation of ``reset(seed)`` and its scoring unchanged: the
+    env's ``ModelTask.AGENT_OPTIONS`` and :data:`EPISODE_OPTIONS`."""
+    task = getattr(env.unwrapped, "task", None)
+    if task is None:  # not an irs_gym env
+        return ()
+    return (*task.AGENT_OPTIONS, *EPISODE_OPTIONS)
+
+
+def scoring_signature(signature: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``signature`` without the options ``names`` (the env's :func:`agent_options`)."""
+    drop = set(names)
+    options = {k: v for k, v in signature["options"].items() if k not in drop}
+    return {**signature, "options": options}
 
 
 def signature_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:

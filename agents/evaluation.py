@@ -48,7 +48,15 @@ from tqdm.auto import tqdm
 import baselines
 from agents import cache
 from agents._io import atomic_write_text, atomic_write_with, write_json
-from agents.envs import env_signature, make_env, signature_diff, signature_of
+from agents.envs import (
+    agent_options,
+    env_signature,
+    make_env,
+    normalize_env_kwargs,
+    scoring_signature,
+    signature_diff,
+    signature_of,
+)
 from agents.vec_env import make_batched
 
 logger = logging.getLogger(__name__)
@@ -503,8 +511,15 @@ def run_evaluation(
     """Evaluate trained runs and baselines on seeds ``seed .. seed + episodes - 1`` (agents
     ``batch_size`` realisations per batched call, see :func:`evaluate_agent`).
 
+    Baselines are scored in the env of ``env_kwargs``. Each agent acts in that env with its
+    run's own agent options (:func:`agents.envs.agent_options`, e.g. ``precoder="mmse"`` of
+    model 004's PPO preset): the action space it was trained on, on the same realisations.
+    So a baseline is always scored with its full decision, however the agents parametrise
+    theirs.
+
     Raises:
-        RunMismatchError: a run was trained on another env id or other env kwargs.
+        RunMismatchError: a run was trained on another env id or on env kwargs that change
+            the realisations or the scoring (anything but the agent options).
         ValueError: unknown env id, env kwarg or baseline name; a path is not a run.
     """
     from agents.runs import load_run, read_run_config
@@ -512,18 +527,29 @@ def run_evaluation(
     env_kwargs = dict(env_kwargs or {})
     env = make_env(env_id, env_kwargs)
     signature = env_signature(env)
+    own = agent_options(env)
     seeds = eval_seeds(seed, episodes)
     meta = objective_meta(env)
     notes: list[str] = []
 
-    # Check every run before any long computation.
+    # Check every run before any long computation; each agent acts in the env of its own
+    # agent options (the action space it was trained on), on the same realisations.
+    agent_kwargs: dict[str | Path, dict[str, Any]] = {}
     for run_dir in agents:
         cfg = read_run_config(run_dir)
         if cfg["env_id"] != env_id:
             raise RunMismatchError(
                 f"run {run_dir} was trained on {cfg['env_id']}, not on --env {env_id}"
             )
-        diff = signature_diff(signature_of(cfg["env_id"], cfg.get("env_kwargs")), signature)
+        run_kwargs = normalize_env_kwargs(cfg.get("env_kwargs"))
+        diff = signature_diff(
+            scoring_signature(signature_of(env_id, run_kwargs), own),
+            scoring_signature(signature, own),
+        )
+        agent_kwargs[run_dir] = {
+            **{k: v for k, v in env_kwargs.items() if k not in own},
+            **{k: v for k, v in run_kwargs.items() if k in own},
+        }
         if diff:
             raise RunMismatchError(
                 f"run {run_dir} was trained on {cfg['env_id']} with env kwargs "
@@ -548,15 +574,17 @@ def run_evaluation(
         run = load_run(run_dir, device=device)
         name = _unique(run.name, set(agent_dirs) | set(chosen))
         agent_dirs[name] = str(run_dir)
+        agent_env = make_env(env_id, agent_kwargs[run_dir])
         results += evaluate_agent(
             run.model,
-            env,
+            agent_env,
             seeds,
             name=name,
             normalize_obs=run.normalize_obs,
             progress=progress,
             batch_size=batch_size,
         )
+        agent_env.close()
     for solver in chosen.values():
         part = evaluate_solver(solver, env, seeds, use_cache=use_cache, progress=progress)
         failed = sum(not math.isfinite(r.objective) for r in part)

@@ -26,7 +26,7 @@ from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckA
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecNormalize
 
 from agents.envs import check_env_id, normalize_env_kwargs
-from agents.hyperparams import DEFAULT, META_KEYS, load_preset, validate
+from agents.hyperparams import DEFAULT, META_KEYS, load_preset, merge_values, validate
 from agents.vec_env import BatchedVecEnv
 
 logger = logging.getLogger(__name__)
@@ -102,12 +102,7 @@ def resolve_hyperparams(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The preset's values with ``overrides`` applied on top (validated, TOML types)."""
-    values = load_preset(env_id, algo, preset)
-    for key, value in (overrides or {}).items():
-        if isinstance(value, dict) and isinstance(values.get(key), dict):
-            values[key] = {**values[key], **value}
-        else:
-            values[key] = value
+    values = merge_values(load_preset(env_id, algo, preset), overrides or {})
     validate(algo, values, where="hyperparameter overrides")
     return values
 

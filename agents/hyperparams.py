@@ -101,7 +101,8 @@ def list_presets(env_id: str) -> dict[str, list[str]]:
     return {algo: [DEFAULT, *_split(algo, table)[1]] for algo, table in data.items()}
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` on top; tables (dicts) are merged key by key."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -132,7 +133,7 @@ def load_preset(env_id: str, algo: str, preset: str = DEFAULT) -> dict[str, Any]
                 f"unknown preset {preset!r} for {algo} on {env_id}; "
                 f"known: {[DEFAULT, *sorted(named)]}"
             )
-        values = _merge(values, named[preset])
+        values = merge_values(values, named[preset])
     validate(algo, values, where=f"{preset_path(env_id).name} [{algo}] preset {preset!r}")
     return values
 

@@ -5,7 +5,7 @@ Usage::
     python -m agents.tune --env irs_gym/MultiIRSDownlink-v0 --algo ppo \\
         --trials 20 --timesteps 20000 [--preset default] [--seed 0] \\
         [--env-kwargs k=v ...] [--hyperparams k=v ...] [--eval-episodes 32] \\
-        [--eval-seed 20000] [--n-evaluations 4] [--pruner median|none] \\
+        [--eval-seed 30000] [--n-evaluations 4] [--pruner median|none] \\
         [--storage sqlite:///study.db] [--study-name NAME] [--top 5] [--out FILE]
 
 Trial protocol. Each trial samples the search space below, builds the agent with
@@ -26,11 +26,13 @@ every configuration (model 004 with ``objective="min_rate"`` has no reference so
 on a fixed evaluation set, ranks trials exactly like the ratio does whenever the reference
 succeeds on every realisation. The ratio to the reference solver (1.0 = as good as the
 paper's method; reference solutions cached on disk, :mod:`agents.cache`) is recorded next to
-each value. The tuning set starts at seed 20000 by default, apart from the evaluation set of
-``train.py`` and ``python -m agents.evaluate`` (seed 10000), so that a tuned preset is not
-reported on the realisations it was selected on.
+each value. The tuning set starts at seed 30000 by default, apart from the evaluation set of
+``train.py`` and ``python -m agents.evaluate`` (seed 10000), from the held-out set of
+``benchmarks/learning_report.py`` (20000 .. 20063) and from the behaviour-cloning seeds
+(1,000,000 ..), so that a tuned preset is not reported on the realisations it was selected
+on.
 
-Search space (:data:`SEARCH_SPACES`; deliberately small, 5-6 values per algo):
+Search space (:data:`SEARCH_SPACES`; deliberately small, 5-7 values per algo):
 
 =============  ===================  ==================================================
 algo           value                range
@@ -48,6 +50,10 @@ maskable_ppo   ``batch_size``       32, 64, 128 or 256, capped at the rollout si
                                     ``n_steps * n_envs``
 ppo, a2c,      ``ent_coef``         log-uniform [1e-6, 1e-2]
 maskable_ppo
+ppo, a2c       ``log_std_init``     one of -2.3, -1.6, -0.7, 0.0 (the Gaussian policy's
+                                    initial log std, ``policy_kwargs.log_std_init``: how
+                                    far from its mean the agent explores on [-1, 1]
+                                    actions)
 a2c            ``n_steps``          4, 8, 16 or 32 (per env)
 sac/td3/ddpg   ``train_freq``       1, 4 or 16 env steps, with ``gradient_steps = -1``
                                     (one gradient step per collected transition in
@@ -150,6 +156,7 @@ _LR = FloatDistribution(1e-5, 3e-3, log=True)
 _GAMMA = CategoricalDistribution((0.0, 0.5, 0.9, 0.99))
 _WIDTH = CategoricalDistribution((64, 128, 256))
 _ENT_COEF = FloatDistribution(1e-6, 1e-2, log=True)
+_LOG_STD = CategoricalDistribution((-2.3, -1.6, -0.7, 0.0))
 _TRAIN_FREQ = CategoricalDistribution((1, 4, 16))
 _NOISE_STD = FloatDistribution(0.05, 0.5)
 
@@ -162,6 +169,7 @@ SEARCH_SPACES: dict[str, dict[str, BaseDistribution]] = {
         "gamma": _GAMMA,
         "ent_coef": _ENT_COEF,
         "net_width": _WIDTH,
+        "log_std_init": _LOG_STD,
     },
     # sequential decisions whose rewards telescope (BlockAllocation-v0): long horizons only
     "maskable_ppo": {
@@ -178,6 +186,7 @@ SEARCH_SPACES: dict[str, dict[str, BaseDistribution]] = {
         "gamma": _GAMMA,
         "ent_coef": _ENT_COEF,
         "net_width": _WIDTH,
+        "log_std_init": _LOG_STD,
     },
     "sac": {
         "learning_rate": _LR,
@@ -253,12 +262,14 @@ def params_to_hyperparams(algo: str, params: dict[str, Any], n_envs: int) -> dic
     Returns:
         Hyperparameter overrides for :func:`agents.factory.make_agent` (TOML types).
     """
-    out = {k: v for k, v in params.items() if k not in ("net_width", "train_freq")}
+    out = {k: v for k, v in params.items() if k not in ("net_width", "train_freq", "log_std_init")}
     width = int(params["net_width"])
     layers = [width, width]
     out["policy_kwargs"] = {
         "net_arch": {"pi": layers, "vf": list(layers)} if algo in ON_POLICY else layers
     }
+    if "log_std_init" in params:
+        out["policy_kwargs"]["log_std_init"] = float(params["log_std_init"])
     if "train_freq" in params:
         out["train_freq"] = int(params["train_freq"])
         out["gradient_steps"] = -1
@@ -323,7 +334,7 @@ class TuneSettings:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     hyperparams: dict[str, Any] = field(default_factory=dict)
     eval_episodes: int = 32
-    eval_seed: int = 20_000
+    eval_seed: int = 30_000
     n_evaluations: int = 4
     pruner: str = "median"
     storage: str | None = None
@@ -857,9 +868,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--eval-seed",
         type=int,
-        default=20_000,
-        help="first reset seed of the tuning evaluation set (default: 20000, apart from the "
-        "evaluation set 10000.. of train.py and agents.evaluate)",
+        default=30_000,
+        help="first reset seed of the tuning evaluation set (default: 30000, apart from the "
+        "evaluation sets of train.py and agents.evaluate, 10000.., and of the learning "
+        "report, 20000..)",
     )
     p.add_argument(
         "--n-evaluations",

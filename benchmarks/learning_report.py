@@ -321,19 +321,23 @@ def _parse_hyperparams(items: Sequence[str] | None) -> dict[str, Any]:
 
 def evaluate_env(env_id: str, run_dirs: Sequence[Path], args: argparse.Namespace) -> Any:
     """:func:`agents.evaluation.run_evaluation` of the runs (trained on the same env kwargs,
-    read from their config.json) and the selected baselines on the held-out set."""
+    read from their config.json) and the selected baselines on the held-out set; the
+    baselines are scored without the runs' agent options (e.g. model 004's
+    ``precoder="mmse"``), with their full decisions."""
     import baselines
-    from agents.envs import make_env
+    from agents.envs import agent_options, make_env
     from agents.evaluation import run_evaluation
     from agents.runs import read_run_config
 
     env_kwargs = read_run_config(run_dirs[0])["env_kwargs"]
+    env = make_env(env_id, env_kwargs)
+    own = agent_options(env)
+    env_kwargs = {k: v for k, v in env_kwargs.items() if k not in own}
     spec = args.baselines
     if spec == "default":
-        env = make_env(env_id, env_kwargs)
         names = baselines.for_env(env_id, config=env.unwrapped.config)
-        env.close()
         spec = ",".join(n for n in names if n not in SLOW_BASELINES) or "none"
+    env.close()
     return run_evaluation(
         env_id,
         env_kwargs,

@@ -19,6 +19,7 @@ class BackscatterTask(ModelTask):
 
     config_cls = model.BackscatterConfig
     OPTIONS: ClassVar[dict[str, Any]] = {"action_mode": "joint"}
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("action_mode",)
     supports_markov = True
     objective_name = "weighted_sum_rate"
     objective_unit = "bit/s/Hz"

@@ -34,6 +34,7 @@ class BlockAllocationTask(ModelTask):
 
     config_cls = model.BlockAllocationConfig
     OPTIONS: ClassVar[dict[str, Any]] = {"action_mode": "box"}
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("action_mode",)
     objective_name = "bandwidth_saving"
     objective_unit = "%"
     objective_sense = "max"

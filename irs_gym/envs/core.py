@@ -50,6 +50,12 @@ class ModelTask:
 
     config_cls: ClassVar[type]
     OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: The OPTIONS that change only the agent's side of the env: which decisions an action
+    #: can express and how it is decoded, or reward shaping. The realisations of a seed, the
+    #: objective and the constraints are the same under any of their values, so agents
+    #: trained with different values are compared with the same baselines, scored with their
+    #: full decisions in the env without these options (``agents.envs.scoring_signature``).
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ()
     #: whether the model's small-scale fading is Gaussian, so that ``markov`` is defined
     supports_markov: ClassVar[bool] = False
     objective_name: str

@@ -23,6 +23,7 @@ class MmWaveUplinkTask(ModelTask):
 
     config_cls = model.MmWaveUplinkConfig
     OPTIONS: ClassVar[dict[str, Any]] = {"control": "phases", "power_range_dbm": None}
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("control", "power_range_dbm")
     supports_markov = True
     objective_name = "total_power"
     objective_unit = "dBm"

@@ -19,6 +19,7 @@ class MultiIRSTask(ModelTask):
 
     config_cls = model.MultiIRSConfig
     OPTIONS: ClassVar[dict[str, Any]] = {"precoder": None, "phase_action": "continuous"}
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("precoder", "phase_action")
     supports_markov = True
     objective_unit = "bit/s/Hz"
     objective_sense = "max"

@@ -34,6 +34,11 @@ class SwiptTask(ModelTask):
         "power_logit_scale": 8.0,
         "constraint_penalty": 10.0,
     }
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = (
+        "control",
+        "power_logit_scale",
+        "constraint_penalty",
+    )
     objective_name = "min_harvested_energy"
     objective_unit = "mJ"
     objective_sense = "max"

@@ -12,7 +12,7 @@ from agents import cache
 from agents.callbacks import ReferenceEvalCallback
 from agents.envs import env_signature
 from agents.evaluation import evaluate_solver
-from agents.factory import make_agent
+from agents.factory import make_agent, merge_env_kwargs, resolve_hyperparams
 from baselines.multi_irs import RandomPhasesMMSE
 
 
@@ -137,8 +137,12 @@ def test_final_evaluation_scores_the_final_policy(tiny, counting, monkeypatch):
         env_kwargs=tiny["kwargs"],
         hyperparams={"n_steps": 32, "batch_size": 32, "learning_rate": 0.01},
     )
-    cb = ReferenceEvalCallback(tiny["env_id"], tiny["kwargs"], eval_freq=64, n_episodes=4)
+    # the ppo preset sets precoder="mmse": the evaluation env must be made the same way
+    kwargs = merge_env_kwargs(resolve_hyperparams("ppo", tiny["env_id"]), tiny["kwargs"])
+    with pytest.raises(ValueError, match="action_space"):
+        ReferenceEvalCallback(tiny["env_id"], tiny["kwargs"], n_episodes=4).init_callback(model)
+    cb = ReferenceEvalCallback(tiny["env_id"], kwargs, eval_freq=64, n_episodes=4)
     model.learn(total_timesteps=64, callback=cb)
-    env = gym.make(tiny["env_id"], **tiny["kwargs"])
+    env = gym.make(tiny["env_id"], **kwargs)
     fresh = [r.objective for r in evaluate_agent(model, env, eval_seeds(10_000, 4))]
     assert cb.last["eval/objective"] == pytest.approx(sum(fresh) / len(fresh), rel=1e-12)

@@ -44,8 +44,13 @@ def dataset(env):
 
 def _agent(algo: str, **hyper):
     net = SMALL_NET["ppo" if algo in ("ppo", "a2c") else "sac"]
+    # precoder=None overrides the PPO preset's "mmse": every agent acts in the dataset's env
     model, _ = make_agent(
-        algo, ENV_ID, env_kwargs=KW, n_envs=1, hyperparams={"policy_kwargs": net, **hyper}
+        algo,
+        ENV_ID,
+        env_kwargs={**KW, "precoder": None},
+        n_envs=1,
+        hyperparams={"policy_kwargs": net, **hyper},
     )
     return model
 

@@ -10,6 +10,7 @@ from stable_baselines3 import PPO
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import agents
+from agents.factory import merge_env_kwargs, resolve_hyperparams
 
 
 def _scalars(run_dir) -> dict[str, list[tuple[int, float]]]:
@@ -50,7 +51,9 @@ def test_smoke_run_writes_events_model_and_config(trained_run, tiny):
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["env_id"] == tiny["env_id"]
     assert cfg["algo"] == "ppo"
-    assert cfg["env_kwargs"] == tiny["kwargs"]
+    # the command line's env kwargs on top of the preset's
+    preset = resolve_hyperparams("ppo", tiny["env_id"])
+    assert cfg["env_kwargs"] == merge_env_kwargs(preset, tiny["kwargs"]) != tiny["kwargs"]
     assert cfg["env_config"]["num_users"] == 2
     assert cfg["env_options"]["channel_mode"] == "iid"
     assert cfg["hyperparams"]["n_steps"] == 64

@@ -21,7 +21,8 @@ import agents.hyperparams as hp
 from agents import tune
 from agents.envs import make_env
 from agents.evaluation import eval_seeds, evaluate_agent
-from agents.factory import ALGO_NAMES, make_agent, resolve_hyperparams
+from agents.factory import ALGO_NAMES, make_agent, merge_env_kwargs, resolve_hyperparams
+from agents.hyperparams import load_preset
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
 BLOCK_ID = "irs_gym/BlockAllocation-v0"
@@ -84,7 +85,7 @@ def study_run(tmp_path_factory):
 def test_search_spaces_are_small_and_cover_every_algo():
     assert set(tune.SEARCH_SPACES) == set(ALGO_NAMES)
     for algo, space in tune.SEARCH_SPACES.items():
-        assert 4 <= len(space) <= 6, algo
+        assert 4 <= len(space) <= 7, algo
         assert {"learning_rate", "gamma", "net_width"} <= set(space), algo
 
 
@@ -134,6 +135,7 @@ def test_fixed_values_merge_with_sampled_ones_and_clashes_raise():
     assert merged["policy_kwargs"] == {
         "activation_fn": "relu",
         "net_arch": sampled["policy_kwargs"]["net_arch"],
+        "log_std_init": -2.3,
     }
     with pytest.raises(ValueError, match=r"policy_kwargs\.net_arch"):
         tune.merge_overrides({"policy_kwargs": {"net_arch": [8]}}, sampled)
@@ -171,11 +173,12 @@ def test_tiny_study_writes_best_trials_file(study_run):
     assert study_run["rc"] == 0
     doc = tomllib.loads(study_run["out"].read_text())
     assert doc["env_id"] == ENV_ID and doc["algo"] == "ppo" and doc["preset"] == "default"
-    assert doc["env_kwargs"] == TINY_KW
+    # the preset's env kwargs (precoder="mmse") under the study's
+    assert doc["env_kwargs"] == merge_env_kwargs(load_preset(ENV_ID, "ppo"), TINY_KW)
     assert doc["hyperparams"] == FIXED
     assert doc["budget_timesteps"] == TIMESTEPS
     assert doc["n_envs"] == 2 and doc["seed"] == 0
-    assert doc["eval_episodes"] == EPISODES and doc["eval_seed"] == 20_000
+    assert doc["eval_episodes"] == EPISODES and doc["eval_seed"] == 30_000
     assert doc["objective_sense"] == "max" and doc["objective_unit"] == "bit/s/Hz"
     assert doc["trials_complete"] == 2
     assert doc["trials_pruned"] == doc["trials_failed"] == 0
@@ -203,14 +206,15 @@ def test_tiny_study_writes_best_trials_file(study_run):
 def test_best_value_is_reproduced_by_an_independent_training(study_run):
     """Train the best trial's values again and score them on the same seeds: same number
     (which needs the training VecNormalize statistics at evaluation time)."""
-    best = tomllib.loads(study_run["out"].read_text())["trials"][0]
+    doc = tomllib.loads(study_run["out"].read_text())
+    best = doc["trials"][0]
     model, venv = make_agent(
         "ppo", ENV_ID, seed=0, env_kwargs=TINY_KW, hyperparams=best["hyperparams"]
     )
     model.learn(TIMESTEPS)
     vec_norm = model.get_vec_normalize_env()
-    env = make_env(ENV_ID, TINY_KW)
-    seeds = eval_seeds(20_000, EPISODES)
+    env = make_env(ENV_ID, doc["env_kwargs"])
+    seeds = eval_seeds(30_000, EPISODES)
     results = evaluate_agent(model, env, seeds, normalize_obs=vec_norm.normalize_obs)
     assert np.mean([r.objective for r in results]) == pytest.approx(best["value"], rel=1e-9)
     raw = evaluate_agent(model, env, seeds)  # without the statistics: another policy input
