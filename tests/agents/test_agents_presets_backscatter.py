@@ -15,14 +15,15 @@ ACTION = 2 * 2 + 4 * 4 + 4  # PB beam (Re, Im), U L phases, U scores
 CASES = [(algo, p) for algo, presets in list_presets(ENV_ID).items() for p in presets]
 
 
-def test_presets_cover_every_algo_and_are_marked_untuned():
+def test_presets_cover_every_algo_and_state_their_tuning_status():
     assert set(list_presets(ENV_ID)) == set(ALGOS)
     for algo in ALGOS:
         assert "fast" in list_presets(ENV_ID)[algo]
         assert load_preset(ENV_ID, algo)["total_timesteps"] >= 1
     from agents.hyperparams import preset_path
 
-    assert "UNTUNED" in preset_path(ENV_ID).read_text()
+    text = preset_path(ENV_ID).read_text()
+    assert "untuned starting points" in text and "agents/presets/tuning/" in text
 
 
 @pytest.mark.parametrize(("algo", "preset"), CASES)
