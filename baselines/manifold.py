@@ -109,8 +109,8 @@ def conjugate_gradient(
     """
     res = conjugate_gradient_batch(
         manifold,
-        lambda x: np.array([cost(x[0])]),
-        lambda x: egrad(x[0])[None],
+        lambda x, rows: np.array([cost(x[0])]),
+        lambda x, rows: egrad(x[0])[None],
         x0[None],
         max_iterations=max_iterations,
         tau0=tau0,
@@ -128,10 +128,21 @@ def conjugate_gradient(
     )
 
 
+Rows = slice | np.ndarray
+
+
+def _subset(rows: Rows, local: np.ndarray, n: int) -> Rows:
+    """The batch rows of the ``local`` entries of ``rows`` (``rows`` itself when they are all
+    of its ``n`` entries, so an all-rows slice stays a slice and the caller's data a view)."""
+    if local.size == n:
+        return rows
+    return (np.arange(n) if isinstance(rows, slice) else rows)[local]
+
+
 def conjugate_gradient_batch(
     manifold: type[ComplexCircle] | type[ComplexSphere],
-    cost: Callable[[np.ndarray], np.ndarray],
-    egrad: Callable[[np.ndarray], np.ndarray],
+    cost: Callable[[np.ndarray, Rows], np.ndarray],
+    egrad: Callable[[np.ndarray, Rows], np.ndarray],
     x0: np.ndarray,
     *,
     max_iterations: int = 20,
@@ -140,22 +151,27 @@ def conjugate_gradient_batch(
     max_halvings: int = 40,
     grad_tol: float = 1e-6,
 ) -> GCGResult:
-    """:func:`conjugate_gradient` on B independent problems at once, in lockstep.
+    """:func:`conjugate_gradient` on B independent problems at once.
 
-    ``x0 [B, ...]``; ``cost(x [B, ...]) -> [B]`` and ``egrad(x) -> [B, ...]`` evaluate every
-    problem of the batch in one call (rows are independent). Each problem keeps its own
-    step size, line search, direction and stopping rule, so its iterates are those of the
-    single-problem algorithm; finished problems stay where they stopped while the others go
-    on. The batch pays numpy's per-call overhead once per step instead of once per problem.
+    ``x0 [B, ...]``. ``cost(x, rows) -> [n]`` and ``egrad(x, rows) -> [n, ...]`` evaluate the
+    problems ``rows`` of the batch at the points ``x [n, ...]`` in one call: ``rows`` is
+    ``slice(None)`` (all B problems, in order) or an integer index array, so indexing the
+    problems' data with it (``c[rows]``) works either way and copies nothing in the first
+    case. Each problem keeps its own step size, line search, direction and stopping rule, so
+    its iterates are those of the single-problem algorithm. Only the problems that still
+    need it are evaluated: a backtracking halving costs the rows whose trial step failed, and
+    finished problems cost nothing, so the batch does about the arithmetic of the problems
+    solved one by one while paying numpy's per-call overhead once per step for all of them.
     """
     B = x0.shape[0]
-    x = x0
-    f = np.asarray(cost(x), dtype=float)
-    g = manifold.project(x, egrad(x), 1)
+    everything = slice(None)
+    f = np.asarray(cost(x0, everything), dtype=float)
+    g = manifold.project(x0, egrad(x0, everything), 1)
+    x = x0.astype(np.result_type(x0, g))  # a copy: the iterates are written in place
     d = -g
     gg = _inner(g, g, 1)
     tau0 = np.full(B, float(tau0))
-    costs = [f]
+    costs = [f.copy()]
     status = np.full(B, "max_iterations", dtype=object)
     iterations = np.full(B, max_iterations)
     active = np.ones(B, dtype=bool)
@@ -166,46 +182,47 @@ def conjugate_gradient_batch(
             active &= ~converged
             if not active.any():
                 break
-        slope = _inner(g, d, 1)
-        tau = tau0.copy()
-        pending = active.copy()
-        x_new, f_new = x, f
+        rows = everything if active.all() else np.flatnonzero(active)
+        xa, ga, da, fa, ta, gga = x[rows], g[rows], d[rows], f[rows], tau0[rows], gg[rows]
+        n = xa.shape[0]
+        slope = _inner(ga, da, 1)
+        tau = ta.copy()
+        x_new, f_new = xa.copy(), fa.copy()
+        pending = np.arange(n)
         for _ in range(max_halvings):
-            trial = manifold.retract(x, _expand(tau, d) * d, 1)
-            f_trial = np.asarray(cost(trial), dtype=float)
-            accept = pending & (f_trial <= f + armijo_c * tau * slope)
-            if accept.all():  # the common case, and always for a single problem
-                x_new, f_new = trial, f_trial
-            elif accept.any():
-                x_new = np.where(_expand(accept, x), trial, x_new)
-                f_new = np.where(accept, f_trial, f_new)
-            pending &= ~accept
-            if not pending.any():
+            trial = manifold.retract(xa[pending], _expand(tau[pending], da) * da[pending], 1)
+            f_trial = np.asarray(cost(trial, _subset(rows, pending, n)), dtype=float)
+            ok = f_trial <= fa[pending] + armijo_c * tau[pending] * slope[pending]
+            accepted = pending[ok]
+            x_new[accepted], f_new[accepted] = trial[ok], f_trial[ok]
+            pending = pending[~ok]
+            if pending.size == 0:
                 break
             tau[pending] *= 0.5
-        step = active
-        if pending.any():  # no Armijo step within max_halvings halvings
-            status[pending], iterations[pending] = "line_search_failed", it - 1
-            step = active & ~pending
-            active = step
-            if not step.any():
-                break
-        tau0 = np.where(step, np.where(tau == tau0, 2.0 * tau, tau), tau0)
-        g_new = manifold.project(x_new, egrad(x_new), 1)
-        g_old_t = manifold.project(x_new, g, 1)
-        beta = np.maximum(0.0, _inner(g_new, g_new - g_old_t, 1) / np.where(step, gg, 1.0))
-        d_new = -g_new + _expand(beta, d) * manifold.project(x_new, d, 1)
-        restart = _inner(g_new, d_new, 1) >= 0  # not a descent direction
-        if restart.any():
-            d_new = np.where(_expand(restart, d), -g_new, d_new)
-        if step.all():
-            x, g, d, f, gg = x_new, g_new, d_new, f_new, _inner(g_new, g_new, 1)
-        else:
-            keep = _expand(step, x)
-            x, g, d = np.where(keep, x_new, x), np.where(keep, g_new, g), np.where(keep, d_new, d)
-            f = np.where(step, f_new, f)
-            gg = np.where(step, _inner(g_new, g_new, 1), gg)
-        costs.append(f)
+        step = np.ones(n, dtype=bool)
+        if pending.size:  # no Armijo step within max_halvings halvings
+            failed = np.flatnonzero(active)[pending]
+            status[failed], iterations[failed] = "line_search_failed", it - 1
+            active[failed] = False
+            step[pending] = False
+        moved = np.flatnonzero(step)
+        if moved.size:
+            xs, gs, ds = x_new[moved], ga[moved], da[moved]
+            g_new = manifold.project(xs, egrad(xs, _subset(rows, moved, n)), 1)
+            g_old_t = manifold.project(xs, gs, 1)
+            beta = np.maximum(0.0, _inner(g_new, g_new - g_old_t, 1) / gga[moved])
+            d_new = -g_new + _expand(beta, ds) * manifold.project(xs, ds, 1)
+            restart = _inner(g_new, d_new, 1) >= 0  # not a descent direction
+            if restart.any():
+                d_new[restart] = -g_new[restart]
+            target = _subset(rows, moved, n)
+            tm = tau[moved]
+            tau0[target] = np.where(tm == ta[moved], 2.0 * tm, tm)
+            x[target], g[target], d[target] = xs, g_new, d_new
+            f[target], gg[target] = f_new[moved], _inner(g_new, g_new, 1)
+        costs.append(f.copy())
+        if not active.any():
+            break
     done = active & (np.sqrt(gg) < grad_tol)
     status[done] = "converged"
     return GCGResult(x, f, iterations, status, np.sqrt(gg), np.stack(costs, axis=1))

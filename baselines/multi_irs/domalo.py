@@ -98,18 +98,24 @@ def theta_step(
     """Spec 5.3 / 5.7: GCG on the complex circle for one phase block.
 
     A batch of problems (``theta_b [B, M_b]`` with ``c``, ``d``, ``wt`` carrying the same
-    leading axis) runs in lockstep through :func:`~baselines.manifold.conjugate_gradient_batch`;
+    leading axis) runs in one call of :func:`~baselines.manifold.conjugate_gradient_batch`;
     each row gets the iterates it would get alone."""
     if theta_b.ndim == 1:
-        solve = conjugate_gradient
-    elif theta_b.ndim == 2:
-        solve = conjugate_gradient_batch
-    else:
+        return conjugate_gradient(
+            ComplexCircle,
+            lambda tb: theta_cost(tb, c, d, wt),
+            lambda tb: theta_egrad(tb, c, d, wt),
+            theta_b,
+            max_iterations=iterations,
+        ).x
+    if theta_b.ndim != 2:
         raise ValueError(f"theta_b must be [M_b] or [B, M_b], got shape {theta_b.shape}")
-    return solve(
+    # every cost and gradient call reads d whole; a block of a larger d is strided
+    d = np.ascontiguousarray(d)
+    return conjugate_gradient_batch(
         ComplexCircle,
-        lambda tb: theta_cost(tb, c, d, wt),
-        lambda tb: theta_egrad(tb, c, d, wt),
+        lambda tb, rows: theta_cost(tb, c[rows], d[rows], wt[rows]),
+        lambda tb, rows: theta_egrad(tb, c[rows], d[rows], wt[rows]),
         theta_b,
         max_iterations=iterations,
     ).x

@@ -68,6 +68,18 @@ def _coherent(a):
     return cost, egrad
 
 
+def _batch_api(make, data, seen=None):
+    """``make(data)``'s cost and gradient in the batch API ``(x, rows)``; ``seen`` collects the
+    rows each cost call evaluates."""
+
+    def cost(x, rows):
+        if seen is not None:
+            seen.append(np.arange(len(data))[rows])
+        return make(data[rows])[0](x)
+
+    return cost, lambda x, rows: make(data[rows])[1](x)
+
+
 def test_batch_gives_each_problem_its_single_run(rng):
     """Lockstep batches: every row's iterates, status and iteration count are those of the
     problem solved alone (same arithmetic, so exactly), also when rows stop at different
@@ -78,8 +90,9 @@ def test_batch_gives_each_problem_its_single_run(rng):
     x0[0] = np.exp(1j * np.angle(a[0]))  # the coherent optimum: gradient 0
     statuses = []
     for max_iterations in (7, 300):
+        seen = []
         batch = conjugate_gradient_batch(
-            ComplexCircle, *_coherent(a), x0, max_iterations=max_iterations
+            ComplexCircle, *_batch_api(_coherent, a, seen), x0, max_iterations=max_iterations
         )
         for i in range(5):
             cost, egrad = _coherent(a[i : i + 1])
@@ -98,6 +111,10 @@ def test_batch_gives_each_problem_its_single_run(rng):
             if max_iterations == 300:
                 np.testing.assert_allclose(-one.cost, np.sum(np.abs(a[i])) ** 2, rtol=1e-8)
         statuses.append(set(batch.status))
+        # finished problems cost nothing: row 0 only at the start point
+        assert sum(0 in rows for rows in seen) == 1
+        # and a backtracking halving evaluates only the rows whose trial failed
+        assert min(len(rows) for rows in seen) < 4
     assert batch.iterations[0] == 0 and batch.status[0] == "converged"
     assert statuses[0] >= {"converged", "max_iterations"}
 
@@ -114,7 +131,9 @@ def test_sphere_batch_matches_single_runs(rng):
             lambda x: -2 * A @ x,
         )
 
-    batch = conjugate_gradient_batch(ComplexSphere, *functions(A), x0, max_iterations=300)
+    batch = conjugate_gradient_batch(
+        ComplexSphere, *_batch_api(functions, A), x0, max_iterations=300
+    )
     np.testing.assert_allclose(np.linalg.norm(batch.x, axis=(-2, -1)), 1, atol=1e-12)
     for i in range(3):
         cost, egrad = functions(A[i : i + 1])
