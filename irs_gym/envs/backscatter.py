@@ -125,7 +125,7 @@ class BackscatterTask(ModelTask):
         stream = self._streams_from_scores(action[..., self._slices["scores"]])
         return model.BackscatterDecision(w, v, stream)
 
-    def encode(self, decision: model.BackscatterDecision) -> np.ndarray:
+    def encode(self, decision: model.BackscatterDecision, scenario=None) -> np.ndarray:
         cfg = self.config
         stream = np.asarray(decision.stream)
         if self.action_mode == "schedule":

@@ -90,7 +90,7 @@ class BlockAllocationTask(ModelTask):
             model.project_allocation(target, cfg.num_blocks, cfg.assisted_users)
         )
 
-    def encode(self, decision: model.BlockAllocationDecision) -> np.ndarray:
+    def encode(self, decision: model.BlockAllocationDecision, scenario=None) -> np.ndarray:
         x = np.asarray(decision.blocks, dtype=np.int64)
         if self.action_mode == "multidiscrete":
             return np.clip(x, 0, self.config.num_blocks)

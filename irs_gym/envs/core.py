@@ -148,7 +148,9 @@ class ModelTask:
     def decode(self, action: np.ndarray, scenario):
         raise NotImplementedError
 
-    def encode(self, decision) -> np.ndarray:
+    def encode(self, decision, scenario) -> np.ndarray:
+        """The action that decodes to ``decision`` on ``scenario`` (which most tasks ignore:
+        their actions do not depend on the channel; ``None`` before the first reset)."""
         raise NotImplementedError
 
     def default_decision(self, scenario):
@@ -303,7 +305,7 @@ class IRSEnv(gym.Env):
 
     def encode(self, decision) -> np.ndarray:
         """Inverse of :meth:`decode` for feasible decisions (see the class docstring)."""
-        return self.task.encode(decision)
+        return self.task.encode(decision, self.scenario)
 
     def _require_reset(self) -> None:
         if self.scenario is None:
@@ -314,7 +316,7 @@ class IRSEnv(gym.Env):
         self.scenario = self.task.draw_scenario(self.np_random)
         decision = self.task.default_decision(self.scenario)
         m = self.task.score(self.scenario, decision)
-        self._last_action = self.task.normalized_action(self.task.encode(decision))
+        self._last_action = self.task.normalized_action(self.task.encode(decision, self.scenario))
         self._last_reward = float(self.task.reward(m))
         obs = self.task.observe(self.scenario, self._last_action, self._last_reward)
         return obs, self.task.contract_info(m)
@@ -402,7 +404,7 @@ class IRSVectorEnv(gym.vector.VectorEnv):
         return self.task.decode(self.task.check_action(actions, (self.num_envs,)), self.scenario)
 
     def encode(self, decision) -> np.ndarray:
-        return self.task.encode(decision)
+        return self.task.encode(decision, self.scenario)
 
     def _fresh(self, index: np.ndarray) -> tuple[Any, dict[str, np.ndarray]]:
         """New episodes for ``index``: sample, score the default decision, set memory."""
@@ -414,7 +416,7 @@ class IRSVectorEnv(gym.vector.VectorEnv):
         )
         decision = self.task.default_decision(scen)
         m = self.task.score(scen, decision)
-        self._last_action[index] = self.task.normalized_action(self.task.encode(decision))
+        self._last_action[index] = self.task.normalized_action(self.task.encode(decision, scen))
         self._last_reward[index] = self.task.reward(m)
         self._steps[index] = 0
         return scen, m

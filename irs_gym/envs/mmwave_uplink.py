@@ -83,7 +83,7 @@ class MmWaveUplinkTask(ModelTask):
         power_dbm = self.power_high_dbm - span * (1.0 - action[..., M:]) / 2.0
         return model.decision_for_powers(self.config, scenario, theta, dbm_to_w(power_dbm))
 
-    def encode(self, decision: model.MmWaveUplinkDecision) -> np.ndarray:
+    def encode(self, decision: model.MmWaveUplinkDecision, scenario=None) -> np.ndarray:
         parts = [np.angle(decision.theta) / np.pi]
         if self.control == "phases_and_powers":
             span = self.power_high_dbm - self.power_low_dbm

@@ -79,7 +79,7 @@ class MultiIRSTask(ModelTask):
             W = model.scale_to_power(flat.reshape(*flat.shape[:-1], n_t, K), cfg.tx_power_w)
         return model.MultiIRSDecision(theta, W)
 
-    def encode(self, decision: model.MultiIRSDecision) -> np.ndarray:
+    def encode(self, decision: model.MultiIRSDecision, scenario=None) -> np.ndarray:
         cfg = self.config
         angle = np.angle(decision.theta)
         if self.phase_action == "discrete":

@@ -51,4 +51,5 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("mc_samples", 0),
     ("power_logit_scale", 0.0),
     ("constraint_penalty", -1.0),
+    ("phase_action", "elementwise"),
 ]

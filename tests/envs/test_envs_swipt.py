@@ -1,10 +1,11 @@
 """What the generic conformance tests do not cover for ``irs_gym/SwiptMassiveMIMO-v0``: the
 masked-softmax power codec, the SE penalty in the reward, ``control="phases"`` (the LP of spec
-7.1) and ``evaluation="monte_carlo"``."""
+7.1), ``evaluation="monte_carlo"`` and ``phase_action="beams"``."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from test_envs_vector import assert_native_matches_sync
 
 import irs_gym  # noqa: F401
 from irs_gym.models import swipt as m
@@ -86,3 +87,65 @@ def test_monte_carlo_evaluation_agrees_with_the_closed_form():
     np.testing.assert_allclose(b["se_bps_hz"], a["se_bps_hz"], rtol=0.02)
     _, _, _, _, b2 = sampled.step(action)  # same realisation, same draws
     assert b2["objective"] == b["objective"]
+
+
+@pytest.mark.parametrize("control", ["joint", "phases"])
+def test_beam_action_space_and_native_vector_env(control):
+    """2 K_E beam weights replace the N phases; the batched env matches single envs."""
+    kwargs = dict(SMALL, se_target_bps_hz=0.0, phase_action="beams", control=control)
+    env = gym.make(ENV_ID, **kwargs)
+    extra = 0 if control == "phases" else 2 + 2 + 1
+    assert env.action_space.shape == (2 * 2 + extra,)
+    assert_native_matches_sync(ENV_ID, 2, channel_mode="static", **kwargs)
+
+
+def test_one_beam_is_the_coherent_phase_optimum():
+    """With K_E = 1, theta = exp(j arg b_1): |z_1| = |theta^H b_1| reaches its maximum
+    sum_n |b_1n| (no unit-modulus theta does better: triangle inequality), for any weight."""
+    env = gym.make(ENV_ID, **{**SMALL, "num_energy_users": 1}, phase_action="beams")
+    env.reset(seed=5)
+    u = env.unwrapped
+    b = m.statistics(u.config, u.scenario).b[0]
+    rng = np.random.default_rng(0)
+    for a in rng.uniform(-0.99, 1, (5, env.action_space.shape[0])).astype(np.float32):
+        z = m.reflect(u.decode(a).theta, b[None])[0]
+        np.testing.assert_allclose(abs(z), np.abs(b).sum(), rtol=1e-12)
+    random_phases = np.exp(2j * np.pi * rng.random((100, b.size)))
+    assert np.all(np.abs(m.reflect(random_phases, b[None])[..., 0]) < np.abs(b).sum())
+
+
+def test_beam_decode_and_encode_follow_their_formulas():
+    """decode: theta = exp(j arg sum_l w_l b_l / ||b_l||) computed here element by element;
+    encode: the least-squares weights of the decision's theta (numpy's lstsq), scaled so that
+    the largest magnitude is 1."""
+    env = gym.make(ENV_ID, **{**SMALL, "num_elements": 9}, phase_action="beams", control="phases")
+    env.reset(seed=6)
+    u = env.unwrapped
+    b = m.statistics(u.config, u.scenario).b  # [2, 9]
+    a = np.array([0.5, -0.2, 0.3, -0.9], dtype=np.float32)
+    w = 0.5 * (1 + a[:2].astype(float)) * np.exp(1j * np.pi * a[2:].astype(float))
+    theta = np.array(
+        [
+            np.exp(1j * np.angle(sum(w[l] * b[l, n] / np.linalg.norm(b[l]) for l in range(2))))
+            for n in range(9)
+        ]
+    )
+    decision = u.decode(a)
+    np.testing.assert_allclose(decision.theta, theta, rtol=0, atol=1e-6)
+    target = np.exp(1j * np.random.default_rng(1).uniform(0, 2 * np.pi, 9))
+    U = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    w_ls = np.linalg.lstsq(U.T, target, rcond=None)[0]
+    w_ls /= np.abs(w_ls).max()
+    code = u.encode(m.decision_from_eta(target, decision.eta, 2)).astype(float)
+    np.testing.assert_allclose(
+        0.5 * (1 + code[:2]) * np.exp(1j * np.pi * code[2:]), w_ls, atol=1e-6
+    )
+
+
+def test_beam_encode_needs_a_realisation():
+    env = gym.make(ENV_ID, **SMALL, phase_action="beams")
+    env.reset(seed=0)
+    decision = env.unwrapped.decode(np.zeros(env.action_space.shape, np.float32))
+    fresh = gym.make(ENV_ID, **SMALL, phase_action="beams").unwrapped
+    with pytest.raises(ValueError, match="phase_action='beams'"):
+        fresh.encode(decision)
