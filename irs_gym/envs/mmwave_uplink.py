@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from irs_gym.envs import beams
 from irs_gym.envs.core import IRSEnv, IRSVectorEnv, ModelTask
 from irs_gym.models import mmwave_uplink as model
 from irs_gym.physics import dbm_to_w, w_to_dbm
 
 CONTROLS = ("phases", "phases_and_powers")
+PHASE_ACTIONS = ("elements", "beams")
 #: Upper end of the power action (dBm) when the config sets no cap, and the span below it.
 DEFAULT_POWER_TOP_DBM = 30.0
 DEFAULT_POWER_SPAN_DB = 60.0
@@ -22,8 +24,12 @@ class MmWaveUplinkTask(ModelTask):
     """Adapter of model 001; see :class:`MmWaveUplinkPowerEnv` for the interface."""
 
     config_cls = model.MmWaveUplinkConfig
-    OPTIONS: ClassVar[dict[str, Any]] = {"control": "phases", "power_range_dbm": None}
-    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("control", "power_range_dbm")
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "control": "phases",
+        "power_range_dbm": None,
+        "phase_action": "elements",
+    }
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("control", "power_range_dbm", "phase_action")
     supports_markov = True
     objective_name = "total_power"
     objective_unit = "dBm"
@@ -31,10 +37,14 @@ class MmWaveUplinkTask(ModelTask):
     reward_scale = 0.1
     constraint_penalty = 10.0
 
-    def configure(self, control: str, power_range_dbm: tuple[float, float] | None) -> None:
+    def configure(
+        self, control: str, power_range_dbm: tuple[float, float] | None, phase_action: str
+    ) -> None:
         cfg = self.config
         if control not in CONTROLS:
             raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        if phase_action not in PHASE_ACTIONS:
+            raise ValueError(f"phase_action must be one of {PHASE_ACTIONS}, got {phase_action!r}")
         if power_range_dbm is None:
             top = DEFAULT_POWER_TOP_DBM if cfg.max_power_dbm is None else cfg.max_power_dbm
             power_range_dbm = (top - DEFAULT_POWER_SPAN_DB, top)
@@ -57,9 +67,12 @@ class MmWaveUplinkTask(ModelTask):
                 f"power_range_dbm must end at or below max_power_dbm={cfg.max_power_dbm}, "
                 f"got {power_range_dbm!r}"
             )
-        self.control = control
+        self.control, self.phase_action = control, phase_action
         self.power_low_dbm, self.power_high_dbm = map(float, power_range_dbm)
-        size = cfg.num_elements + (cfg.num_users if control == "phases_and_powers" else 0)
+        self.num_phase_actions = (
+            cfg.num_elements if phase_action == "elements" else 2 * cfg.num_users
+        )
+        size = self.num_phase_actions + (cfg.num_users if control == "phases_and_powers" else 0)
         self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
 
     def sample_batch(self, rng, batch_shape):
@@ -74,17 +87,28 @@ class MmWaveUplinkTask(ModelTask):
     def channel_feature_size(self) -> int:
         return model.observation_size(self.config)
 
+    def _unit_beams(self, scenario) -> np.ndarray:
+        return beams.unit_rows(model.reflection_beams(self.config, scenario))
+
     def decode(self, action: np.ndarray, scenario) -> model.MmWaveUplinkDecision:
-        M = self.config.num_elements
-        theta = np.exp(1j * np.pi * action[..., :M])
+        P = self.num_phase_actions
+        if self.phase_action == "elements":
+            theta = np.exp(1j * np.pi * action[..., :P])
+        else:
+            theta = beams.beam_phases(action[..., :P], self._unit_beams(scenario))
         if self.control == "phases":
             return model.decision_for_phases(self.config, scenario, theta)[0]
         span = self.power_high_dbm - self.power_low_dbm
-        power_dbm = self.power_high_dbm - span * (1.0 - action[..., M:]) / 2.0
+        power_dbm = self.power_high_dbm - span * (1.0 - action[..., P:]) / 2.0
         return model.decision_for_powers(self.config, scenario, theta, dbm_to_w(power_dbm))
 
     def encode(self, decision: model.MmWaveUplinkDecision, scenario=None) -> np.ndarray:
-        parts = [np.angle(decision.theta) / np.pi]
+        if self.phase_action == "elements":
+            parts = [np.angle(decision.theta) / np.pi]
+        elif scenario is None:
+            raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
+        else:
+            parts = [beams.beam_action(decision.theta, self._unit_beams(scenario))]
         if self.control == "phases_and_powers":
             span = self.power_high_dbm - self.power_low_dbm
             power_dbm = w_to_dbm(np.maximum(decision.power_w, 1e-300))
@@ -138,6 +162,16 @@ class MmWaveUplinkPowerEnv(IRSEnv):
     ``max_power_dbm`` or 30 dBm without a cap); detectors are MVDR for those powers, and for
     N_u > 1 each user beamforms on its strongest singular direction. Latency targets can then
     be missed (``feasible=False``, penalised).
+
+    ``phase_action="beams"`` replaces the M phase entries by 2K beam weights (then the power
+    entries, if any): theta = exp(j arg sum_k w_k b_k / ||b_k||), w_k = (1 + a_k) / 2
+    exp(j pi a_{K+k}) (:mod:`irs_gym.envs.beams`), where b_k
+    (:func:`irs_gym.models.mmwave_uplink.reflection_beams`) holds the phases that make user
+    k's cascade coherent at the AP. The zero action weighs the users' beams equally (32
+    realisations, seeds 20000..: 15.8 dBm total power against 17.8 dBm for theta = 1; CCMO
+    about 14.9); per-realisation Nelder-Mead weights matched CCMO to 0.1 dB on 6 seeds.
+    ``encode`` is then a least-squares projection onto the family, exact for one beam's
+    phases, approximate otherwise.
 
     ## Observation Space
 
@@ -200,7 +234,8 @@ class MmWaveUplinkPowerEnv(IRSEnv):
     ``latency_s``, ``data_nats``, ``blockage_prob``, ``num_user_antennas``,
     ``csi_uncertainty``, ``max_power_dbm``, ``irs_enabled``, ...) plus ``channel_mode``
     (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]), ``control``
-    (``"phases"`` or ``"phases_and_powers"``) and ``power_range_dbm``. Unknown or
+    (``"phases"`` or ``"phases_and_powers"``), ``power_range_dbm`` and ``phase_action``
+    (``"elements"`` or ``"beams"``). Unknown or
     out-of-range values raise ``ValueError``.
 
     ## Version History

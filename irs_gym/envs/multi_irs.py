@@ -7,11 +7,12 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from irs_gym.envs import beams
 from irs_gym.envs.core import IRSEnv, IRSVectorEnv, ModelTask
 from irs_gym.models import multi_irs as model
 
 PRECODERS = ("action", "mmse")
-PHASE_ACTIONS = ("continuous", "discrete")
+PHASE_ACTIONS = ("continuous", "discrete", "beams")
 
 
 class MultiIRSTask(ModelTask):
@@ -47,7 +48,8 @@ class MultiIRSTask(ModelTask):
         if phase_action == "discrete":
             self.action_space = spaces.MultiDiscrete(np.full(M, cfg.phase_levels))
         else:
-            size = M + (n_w if precoder == "action" else 0)
+            self.num_phase_actions = M if phase_action == "continuous" else 2 * cfg.num_users
+            size = self.num_phase_actions + (n_w if precoder == "action" else 0)
             self.action_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.objective_name = "weighted_sum_rate" if cfg.objective == "wsr" else "weighted_min_rate"
 
@@ -63,19 +65,27 @@ class MultiIRSTask(ModelTask):
     def channel_feature_size(self) -> int:
         return model.observation_size(self.config)
 
+    def _unit_beams(self, scenario) -> np.ndarray:
+        return beams.unit_rows(model.reflection_beams(self.config, scenario))
+
     def decode(self, action: np.ndarray, scenario) -> model.MultiIRSDecision:
         cfg = self.config
-        M, n_t, K = cfg.total_elements, cfg.num_bs_antennas, cfg.num_users
+        n_t, K = cfg.num_bs_antennas, cfg.num_users
         if self.phase_action == "discrete":
             theta = np.exp(2j * np.pi * action / cfg.phase_levels)
         else:
-            theta = model.quantize_phases(np.exp(1j * np.pi * action[..., :M]), cfg.phase_levels)
+            P = self.num_phase_actions
+            if self.phase_action == "continuous":
+                theta = np.exp(1j * np.pi * action[..., :P])
+            else:
+                theta = beams.beam_phases(action[..., :P], self._unit_beams(scenario))
+            theta = model.quantize_phases(theta, cfg.phase_levels)
         if self.precoder == "mmse":
             hbar = model.effective_channel(model.normalized(cfg, scenario), theta)
             W = model.mmse_precoder(hbar, cfg.tx_power_w)
         else:
             n = n_t * K
-            flat = action[..., M : M + n] + 1j * action[..., M + n : M + 2 * n]
+            flat = action[..., P : P + n] + 1j * action[..., P + n : P + 2 * n]
             W = model.scale_to_power(flat.reshape(*flat.shape[:-1], n_t, K), cfg.tx_power_w)
         return model.MultiIRSDecision(theta, W)
 
@@ -85,7 +95,12 @@ class MultiIRSTask(ModelTask):
         if self.phase_action == "discrete":
             levels = cfg.phase_levels
             return (np.round(angle * levels / (2 * np.pi)) % levels).astype(np.int64)
-        parts = [angle / np.pi]
+        if self.phase_action == "continuous":
+            parts = [angle / np.pi]
+        elif scenario is None:
+            raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
+        else:
+            parts = [beams.beam_action(decision.theta, self._unit_beams(scenario))]
         if self.precoder == "action":
             W = decision.W.reshape(*decision.W.shape[:-2], -1)
             peak = np.maximum(np.abs(W.real).max(axis=-1), np.abs(W.imag).max(axis=-1))
@@ -132,7 +147,14 @@ class MultiIRSDownlinkEnv(IRSEnv):
     every decision at full power (all solvers' outputs). ``precoder="mmse"`` drops the W part:
     W is the MMSE precoder (spec (51)) for the chosen phases. ``phase_action="discrete"``
     (needs ``phase_levels`` >= 2 and ``precoder="mmse"``) uses ``MultiDiscrete([Q] * M)``,
-    theta_m = exp(j 2 pi q_m / Q).
+    theta_m = exp(j 2 pi q_m / Q). ``phase_action="beams"`` replaces the M phase entries by 2K
+    beam weights (then the W part, if any): theta = exp(j arg sum_k w_k b_k / ||b_k||), w_k =
+    (1 + a_k) / 2 exp(j pi a_{K+k}) (:mod:`irs_gym.envs.beams`; rounded to the Q levels when
+    ``phase_levels`` > 0), where b_k (:func:`irs_gym.models.multi_irs.reflection_beams`) holds
+    the phases that make user k's reflected paths coherent. At the default config with the
+    MMSE precoder, on seeds 20000..20004: the zero action (equal weights) scores 0.45 of
+    DOMALO, the best single beam 0.80, Nelder-Mead weights 0.92, random phases 0.12.
+    ``encode`` is then a least-squares projection onto the family (approximate).
 
     ## Observation Space
 
@@ -180,8 +202,8 @@ class MultiIRSDownlinkEnv(IRSEnv):
     ``num_elements``, ``num_irs``, ``num_users``, ``tx_power_dbm``, ``noise_dbm``,
     ``objective``, ``phase_levels``, ``inter_irs``, ``blockage_prob``, ...) plus
     ``channel_mode`` (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]),
-    ``precoder`` (``"action"`` or ``"mmse"``), ``phase_action`` (``"continuous"`` or
-    ``"discrete"``). Unknown or out-of-range values raise ``ValueError``.
+    ``precoder`` (``"action"`` or ``"mmse"``), ``phase_action`` (``"continuous"``,
+    ``"discrete"`` or ``"beams"``). Unknown or out-of-range values raise ``ValueError``.
 
     ## Version History
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from irs_gym.envs import beams
 from irs_gym.envs.core import IRSEnv, IRSVectorEnv, ModelTask
 from irs_gym.models import swipt as model
 from irs_gym.models.swipt_monte_carlo import monte_carlo_metrics
@@ -95,40 +96,19 @@ class SwiptTask(ModelTask):
         if self.phase_action == "elements":
             theta = np.exp(1j * np.pi * action[..., :P])
         else:
-            theta = self._beam_phases(action[..., :P], stats.b)
+            theta = beams.beam_phases(action[..., :P], beams.unit_rows(stats.b))
         if self.control == "phases":
             eta, _ = model.optimal_power(cfg, stats, theta)
         else:
             eta = self._split(action[..., P:])[..., :-1]
         return model.decision_from_eta(theta, eta, cfg.num_info_users)
 
-    @staticmethod
-    def _unit_beams(b: np.ndarray) -> np.ndarray:
-        """b_l / ||b_l||: the phases of row l alone maximise |z_l| = |theta^H b_l|."""
-        return b / np.linalg.norm(b, axis=-1, keepdims=True)
-
-    def _beam_phases(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """theta = exp(j arg sum_l w_l b_l / ||b_l||), w_l = (1 + a_l) / 2 exp(j pi a_{K_E + l}).
-
-        An element where the superposition vanishes keeps theta_n = 1."""
-        K_E = self.config.num_energy_users
-        w = 0.5 * (1.0 + a[..., :K_E]) * np.exp(1j * np.pi * a[..., K_E:])
-        return np.exp(1j * np.angle(np.einsum("...l,...ln->...n", w, self._unit_beams(b))))
-
     def _beam_action(self, theta: np.ndarray, scenario) -> np.ndarray:
-        """The beam weights whose superposition is closest to ``theta`` in least squares
-        (``decode`` then gives the phases of that superposition). A projection, not an
-        inverse: the least-squares fit is on theta itself, not on its phases, so even phases
-        of the family come back only approximately (75-93 % of opt_phase_opa's objective
-        kept on seeds 30000..30003)."""
+        """:func:`irs_gym.envs.beams.beam_action` on this realisation's beams (75-93 % of
+        opt_phase_opa's objective kept on seeds 30000..30003)."""
         if scenario is None:
             raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
-        U = self._unit_beams(model.statistics(self.config, scenario).b)  # [..., K_E, N]
-        w = (np.linalg.pinv(np.swapaxes(U, -1, -2)) @ theta[..., None])[..., 0]
-        mag = np.abs(w)
-        peak = mag.max(axis=-1, keepdims=True)
-        rel = mag / np.where(peak > 0, peak, 1.0)
-        return np.concatenate([2.0 * rel - 1.0, np.angle(w) / np.pi], axis=-1)
+        return beams.beam_action(theta, beams.unit_rows(model.statistics(self.config, scenario).b))
 
     def _split(self, logits: np.ndarray) -> np.ndarray:
         """Masked softmax: entries <= -1 are off, the rest share the budget by

@@ -680,6 +680,31 @@ def dominant_beamformers(H: np.ndarray) -> np.ndarray:
     return vecs[..., :, -1]
 
 
+def reflection_beams(config: MmWaveUplinkConfig, scenario: MmWaveUplinkScenario) -> np.ndarray:
+    """Each user's strongest reflection beam b_k ``[..., K, M]`` on the estimated channel.
+
+    With r_k = H_r,k w_k (w_k: the dominant right singular vector of H_r,k, the IRS -> user
+    LoS beam; w_k = 1 when N_u = 1) and A_k = G diag(r_k) ``[N, M]``, b_k = A_k^H u_k for the
+    principal left singular vector u_k of A_k, so theta = exp(j arg b_k) maximises
+    |u_k^H A_k theta| = ||b_k||_1 over unit-modulus theta: the phases that make user k's
+    cascade coherent at the AP. Chosen convention for the phase that the SVD leaves free: the
+    reflected signal of theta = exp(j arg b_k) adds in phase with the direct one,
+    h_d,k^H A_k theta real and >= 0 (h_d,k = H_d,k w_k; kept as the eigensolver returns it
+    when h_d,k^H A_k theta = 0, e.g. without a direct link)."""
+    ch = normalized(config, scenario)
+    if config.num_user_antennas == 1:
+        w = np.ones((*ch.H_r.shape[:-2], 1), dtype=complex)
+    else:
+        w = dominant_beamformers(ch.H_r)
+    r = (ch.H_r @ w[..., :, :, None])[..., 0]  # [..., K, M]
+    A = ch.G[..., None, :, :] * r[..., None, :]  # [..., K, N, M]
+    _, vecs = np.linalg.eigh(A @ np.swapaxes(A, -1, -2).conj())
+    b = (np.swapaxes(A, -1, -2).conj() @ vecs[..., :, -1:])[..., 0]  # [..., K, M]
+    h_d = (ch.H_d @ w[..., :, :, None])[..., 0]  # [..., K, N]
+    c = np.einsum("...kn,...knm,...km->...k", h_d.conj(), A, np.exp(1j * np.angle(b)))
+    return b * np.exp(-1j * np.angle(c))[..., None]
+
+
 # The inner loop: powers, detectors (and beamformers) for fixed phases ---------------------
 @dataclass(frozen=True)
 class PowerControl:

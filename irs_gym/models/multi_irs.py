@@ -465,6 +465,24 @@ def effective_channel(ch: NormalizedChannels, theta: np.ndarray) -> np.ndarray:
     return hbar
 
 
+def reflection_beams(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.ndarray:
+    r"""Each user's strongest single-reflection beam b_k ``[..., K, M]``.
+
+    The single-reflection part of user k's effective channel is :math:`\bar h_k^H =
+    \theta^T A_k` with A_k = diag(h_k^H / sigma) G ``[M, N_t]``; for its principal singular
+    triple (sigma_1, u_1, v_1), b_k = conj(A_k v_1) = sigma_1 conj(u_1), so theta = exp(j arg
+    b_k) maximises |theta^T A_k v_1| = ||b_k||_1: the phases (all IRSs together) that make
+    user k's reflected paths coherent. The inter-IRS double reflection (``S``) is left out of
+    the beams (it is second order; the env still scores it). Chosen convention for the phase
+    that the SVD leaves free (there is no direct link to align with): sum_m b_km is real and
+    >= 0, so that the beam varies smoothly with the channel."""
+    ch = normalized(config, scenario)
+    A = ch.hH[..., :, :, None] * ch.G[..., None, :, :]  # [..., K, M, N_t]
+    _, vecs = np.linalg.eigh(np.swapaxes(A, -1, -2).conj() @ A)
+    b = np.conj(A @ vecs[..., :, -1:])[..., 0]  # [..., K, M]
+    return b * np.exp(-1j * np.angle(b.sum(axis=-1, keepdims=True)))
+
+
 def affine_terms(
     ch: NormalizedChannels, theta: np.ndarray, W: np.ndarray, block: slice | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ SMALL: dict[str, Any] = dict(num_ap_antennas=4, elements_h=4, elements_v=2)
 #: ``test_envs_mmwave_uplink.py``.
 VARIANTS: list[dict[str, Any]] = [
     {"num_user_antennas": 2},
+    {"phase_action": "beams", "num_user_antennas": 2},
     {"num_users": 1, "blockage_prob": 0.0},
     {"carrier_ghz": 73, "blockage_prob": (0.0, 1.0)},
 ]
@@ -45,4 +46,5 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("user_positions_m", ((75.0, 5.0),)),  # one point for two users
     ("control", "powers"),
     ("power_range_dbm", (10.0, 0.0)),
+    ("phase_action", "elementwise"),
 ]

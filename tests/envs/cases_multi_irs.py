@@ -12,6 +12,8 @@ VARIANTS: list[dict[str, Any]] = [
     {"phase_levels": 4},
     {"phase_levels": 4, "phase_action": "discrete"},
     {"precoder": "mmse"},
+    {"phase_action": "beams", "precoder": "mmse"},
+    {"phase_action": "beams", "phase_levels": 4},
     {"objective": "min_rate"},
     {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
 ]

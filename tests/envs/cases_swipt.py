@@ -19,6 +19,7 @@ SMALL: dict[str, Any] = dict(
 #: Extra kwargs (on top of SMALL) that change the action space, the codec or the scoring.
 VARIANTS: list[dict[str, Any]] = [
     {"control": "phases"},
+    {"phase_action": "beams"},
     {"evaluation": "monte_carlo", "mc_samples": 16},
     {"precoder": "ppzf", "pilot_reuse_energy": 2},
     {"angles": "random", "exact_cross_corr": True, "power_logit_scale": 3.0},

@@ -20,7 +20,10 @@ def decision_arrays(decision) -> dict[str, np.ndarray]:
 
 
 def test_decoded_actions_are_feasible_and_round_trip(make_env, variant):
+    """The beam action (``phase_action="beams"``) encodes by a least-squares projection onto
+    its family, so there only feasibility is checked; its own tests cover the projection."""
     # static mode: the scenario stays fixed, so consecutive steps score the same channel
+    exact = variant.get("phase_action") != "beams"
     env = make_env(channel_mode="static", **variant)
     u = env.unwrapped
     env.reset(seed=3)
@@ -35,15 +38,18 @@ def test_decoded_actions_are_feasible_and_round_trip(make_env, variant):
         encoded = u.encode(decision)
         assert encoded in space, f"action {i}: encode() left the action space"
         again = u.decode(encoded)
-        for name, value in decision_arrays(decision).items():
-            scale = max(np.abs(value).max(), 1e-300)
-            np.testing.assert_allclose(
-                decision_arrays(again)[name], value, rtol=0, atol=RTOL * scale, err_msg=name
-            )
+        if exact:
+            for name, value in decision_arrays(decision).items():
+                scale = max(np.abs(value).max(), 1e-300)
+                np.testing.assert_allclose(
+                    decision_arrays(again)[name], value, rtol=0, atol=RTOL * scale, err_msg=name
+                )
         _, _, _, _, info = env.step(action)
         assert info["feasible"] and info["constraint_violation"] <= 1e-6, f"action {i}"
         _, _, _, _, info_again = env.step(encoded)
         assert info_again["feasible"], f"action {i}"
+        if not exact:
+            continue
         np.testing.assert_allclose(
             info_again["objective"], info["objective"], rtol=RTOL, err_msg=f"action {i}"
         )

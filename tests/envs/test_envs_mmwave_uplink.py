@@ -1,10 +1,12 @@
 """MmWaveUplinkPower-v0 beyond the generic conformance tests: the reward formula, the
 phases-and-powers control, infeasible phases (finite reward, feasible=False) and imperfect
-CSI (the agent sees the estimate, the env scores the true channel)."""
+CSI (the agent sees the estimate, the env scores the true channel) and
+``phase_action="beams"``."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from test_envs_vector import assert_native_matches_sync
 
 import baselines
 from irs_gym.models import mmwave_uplink as m
@@ -120,3 +122,63 @@ def test_vector_env_matches_single_env_with_power_control():
         _, r, _, _, info = env.step(actions[i])
         np.testing.assert_allclose(r, r_v[i], rtol=1e-10)
         np.testing.assert_allclose(info["power_w"], info_v["power_w"][i], rtol=1e-10)
+
+
+@pytest.mark.parametrize("num_user_antennas", [1, 2])
+def test_reflection_beams_are_each_users_coherent_optimum(num_user_antennas):
+    """b_k = sigma_1 v_1 of A_k = G diag(H_r,k w_k) (numpy's SVD, up to phase), theta =
+    exp(j arg b_k) reaches |u_1^H A_k theta| = ||b_k||_1, which no random unit-modulus theta
+    beats (triangle inequality), and the phase convention makes the reflected signal add in
+    phase with the direct one."""
+    cfg = m.MmWaveUplinkConfig(**SMALL, num_user_antennas=num_user_antennas, blockage_prob=0.5)
+    scenario = m.sample_scenario(cfg, np.random.default_rng(3), (2,))
+    b = m.reflection_beams(cfg, scenario)  # [2, K, M]
+    ch = m.normalized(cfg, scenario)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        for k in range(cfg.num_users):
+            H_r = ch.H_r[i, k]
+            w = np.linalg.svd(H_r)[2][0].conj()  # dominant right singular vector
+            A = ch.G[i] * (H_r @ w)[None, :]
+            U, S, Vh = np.linalg.svd(A)
+            v = Vh[0].conj() * S[0]
+            phase = np.vdot(v, b[i, k])
+            np.testing.assert_allclose(np.abs(phase), np.linalg.norm(v) ** 2, rtol=1e-9)
+            theta = np.exp(1j * np.angle(b[i, k]))
+            gain = np.abs(U[:, 0].conj() @ A @ theta)
+            np.testing.assert_allclose(gain, np.abs(b[i, k]).sum(), rtol=1e-9)
+            others = np.exp(2j * np.pi * rng.random((200, A.shape[1])))
+            assert np.all(np.abs(others @ A.T @ U[:, 0].conj()) <= gain * (1 + 1e-12))
+            direct = (ch.H_d[i, k] @ w).conj() @ A @ theta
+            assert abs(direct.imag) <= 1e-9 * abs(direct) and direct.real > 0
+
+
+def test_beam_action_selects_one_users_beam_and_matches_the_vector_env():
+    """a = (1, -1, 0, 0): w = (1, 0), theta = exp(j arg b_1); encode gives it back (the LoS
+    beams have constant modulus, so the least-squares projection of one beam's phases is
+    that beam); the native batched env equals single envs, also with the power entries."""
+    kwargs = dict(SMALL, phase_action="beams")
+    env = gym.make(ENV_ID, **kwargs)
+    assert env.action_space.shape == (4,)
+    env.reset(seed=4)
+    u = env.unwrapped
+    b = m.reflection_beams(u.config, u.scenario)
+    decision = u.decode(np.array([1.0, -1.0, 0.0, 0.0], np.float32))
+    np.testing.assert_allclose(
+        decision.theta, m.quantize_phases(np.exp(1j * np.angle(b[0]))), atol=1e-6
+    )
+    code = u.encode(decision)
+    np.testing.assert_allclose(u.decode(code).theta, decision.theta, atol=1e-5)
+    assert_native_matches_sync(ENV_ID, 2, channel_mode="static", **kwargs)
+    powers = dict(kwargs, control="phases_and_powers")
+    assert gym.make(ENV_ID, **powers).action_space.shape == (6,)
+    assert_native_matches_sync(ENV_ID, 2, channel_mode="iid", **powers)
+
+
+def test_beam_encode_needs_a_realisation():
+    env = gym.make(ENV_ID, **SMALL, phase_action="beams")
+    env.reset(seed=0)
+    decision = env.unwrapped.decode(np.zeros(4, np.float32))
+    fresh = gym.make(ENV_ID, **SMALL, phase_action="beams").unwrapped
+    with pytest.raises(ValueError, match="phase_action='beams'"):
+        fresh.encode(decision)

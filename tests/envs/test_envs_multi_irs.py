@@ -1,0 +1,60 @@
+"""MultiIRSDownlink-v0 beyond the generic conformance tests: ``phase_action="beams"``."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from test_envs_vector import assert_native_matches_sync
+
+import irs_gym  # noqa: F401
+from irs_gym.models import multi_irs as m
+
+ENV_ID = "irs_gym/MultiIRSDownlink-v0"
+SMALL = dict(num_bs_antennas=4, num_elements=4, num_irs=2, num_users=2)
+
+
+def test_reflection_beams_are_each_users_coherent_optimum():
+    """b_k = sigma_1 conj(u_1) of A_k = diag(h_k^H / sigma) G (numpy's SVD, up to phase);
+    theta = exp(j arg b_k) reaches |theta^T A_k v_1| = ||b_k||_1, which no random
+    unit-modulus theta beats; sum_m b_km is real and >= 0."""
+    cfg = m.MultiIRSConfig(**SMALL)
+    scenario = m.sample_scenario(cfg, np.random.default_rng(2), (3,))
+    b = m.reflection_beams(cfg, scenario)
+    ch = m.normalized(cfg, scenario)
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        for k in range(cfg.num_users):
+            A = ch.hH[i, k][:, None] * ch.G[i]
+            U, S, Vh = np.linalg.svd(A)
+            expected = S[0] * U[:, 0].conj()
+            np.testing.assert_allclose(np.abs(np.vdot(expected, b[i, k])), S[0] ** 2, rtol=1e-9)
+            theta = np.exp(1j * np.angle(b[i, k]))
+            gain = np.abs(theta @ A @ Vh[0].conj())
+            np.testing.assert_allclose(gain, np.abs(b[i, k]).sum(), rtol=1e-9)
+            others = np.exp(2j * np.pi * rng.random((200, A.shape[0])))
+            assert np.all(np.abs(others @ A @ Vh[0].conj()) <= gain * (1 + 1e-12))
+            total = b[i, k].sum()
+            assert abs(total.imag) <= 1e-9 * abs(total) and total.real >= 0
+
+
+@pytest.mark.parametrize("precoder", ["mmse", "action"])
+def test_beam_action_decodes_one_users_beam_and_matches_the_vector_env(precoder):
+    kwargs = dict(SMALL, phase_action="beams", precoder=precoder)
+    env = gym.make(ENV_ID, **kwargs)
+    n_w = 0 if precoder == "mmse" else 2 * 4 * 2
+    assert env.action_space.shape == (4 + n_w,)
+    env.reset(seed=3)
+    u = env.unwrapped
+    b = m.reflection_beams(u.config, u.scenario)
+    a = np.zeros(env.action_space.shape, np.float32)
+    a[:4] = (-1.0, 1.0, 0.0, 0.0)  # w = (0, 1): user 1's beam alone
+    np.testing.assert_allclose(u.decode(a).theta, np.exp(1j * np.angle(b[1])), atol=1e-6)
+    assert_native_matches_sync(ENV_ID, 2, channel_mode="static", **kwargs)
+
+
+def test_beam_encode_needs_a_realisation():
+    env = gym.make(ENV_ID, **SMALL, phase_action="beams", precoder="mmse")
+    env.reset(seed=0)
+    decision = env.unwrapped.decode(np.zeros(4, np.float32))
+    fresh = gym.make(ENV_ID, **SMALL, phase_action="beams", precoder="mmse").unwrapped
+    with pytest.raises(ValueError, match="phase_action='beams'"):
+        fresh.encode(decision)
