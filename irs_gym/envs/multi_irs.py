@@ -60,10 +60,21 @@ class MultiIRSTask(ModelTask):
         return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])
 
     def channel_features(self, scenario) -> np.ndarray:
-        return model.observation(self.config, scenario)
+        features = model.observation(self.config, scenario)
+        if self.phase_action != "beams":
+            return features
+        return np.concatenate([features, self._beam_snr_features(scenario)], axis=-1)
 
     def channel_feature_size(self) -> int:
-        return model.observation_size(self.config)
+        extra = self.config.num_users if self.phase_action == "beams" else 0
+        return model.observation_size(self.config) + extra
+
+    def _beam_snr_features(self, scenario) -> np.ndarray:
+        """log10 of user k's SNR on its own beam at full power, P (sum_m |b_km|)^2: which
+        beam is worth weighing, in units of 10 dB (an MLP does not read it off the raw
+        channels, which hold it only through a product and an SVD)."""
+        b = model.reflection_beams(self.config, scenario)
+        return np.log10(self.config.tx_power_w * np.abs(b).sum(axis=-1) ** 2)
 
     def _unit_beams(self, scenario) -> np.ndarray:
         return beams.unit_rows(model.reflection_beams(self.config, scenario))
@@ -169,8 +180,13 @@ class MultiIRSDownlinkEnv(IRSEnv):
     | 2MN_t .. 2MN_t+KM-1 | Re h[k, m], IRS -> user k, / sqrt(PL(d_IRS_l, centre)) | - |
     | .. +KM | Im h[k, m] | - |
     | .. +2 M_2 M_1 | Re, Im S (IRS1 -> IRS2), only with ``inter_irs=True`` | - |
+    | .. +K | beams only: log10 P (sum_m abs(b_km))^2, user k's SNR on its own beam [2] | - |
     | static mode: next A entries | last action (in [-1, 1]; discrete: 2q/(Q-1) - 1) | - |
     | static mode: last entry | last reward | bit/s/Hz |
+
+    [2] With ``phase_action="beams"``: the SNR of user k served alone at full power through
+    theta = exp(j arg b_k) and the matching precoder, which tells the agent which beam is
+    worth weighing.
 
     ## Rewards
 

@@ -58,3 +58,23 @@ def test_beam_encode_needs_a_realisation():
     fresh = gym.make(ENV_ID, **SMALL, phase_action="beams", precoder="mmse").unwrapped
     with pytest.raises(ValueError, match="phase_action='beams'"):
         fresh.encode(decision)
+
+
+def test_beam_observation_ends_with_each_users_single_beam_snr():
+    """The K extra entries are log10 of the SNR that model.metrics gives user k when it is
+    served alone, at full power, through theta = exp(j arg b_k) and W = sqrt(P) v_1 (numpy's
+    SVD of A_k) in column k."""
+    env = gym.make(ENV_ID, **SMALL, phase_action="beams", precoder="mmse")
+    obs, _ = env.reset(seed=7)
+    u = env.unwrapped
+    cfg = u.config
+    assert obs.shape == (m.observation_size(cfg) + cfg.num_users,)
+    b = m.reflection_beams(cfg, u.scenario)
+    ch = m.normalized(cfg, u.scenario)
+    for k in range(cfg.num_users):
+        v = np.linalg.svd(ch.hH[k][:, None] * ch.G)[2][0].conj()
+        W = np.zeros((cfg.num_bs_antennas, cfg.num_users), complex)
+        W[:, k] = np.sqrt(cfg.tx_power_w) * v
+        rate = m.metrics(cfg, u.scenario, m.MultiIRSDecision(np.exp(1j * np.angle(b[k])), W))
+        snr = 2.0 ** rate["rate_bps_hz"][k] - 1.0
+        np.testing.assert_allclose(obs[-cfg.num_users + k], np.log10(snr), rtol=1e-5)
