@@ -134,7 +134,7 @@ def test_evaluation_scores_baselines_with_their_full_decision(trained_run):
 
 
 def test_training_reference_is_the_full_decision():
-    kwargs = {**TINY_KW, "precoder": "mmse"}
+    kwargs = {**TINY_KW, "precoder": "mmse", "phase_action": "continuous"}
     model, _ = make_agent("ppo", ENV_ID, n_envs=1, env_kwargs=kwargs)
     cb = ReferenceEvalCallback(ENV_ID, kwargs, n_episodes=3, eval_seed=41_000)
     cb.init_callback(model)

@@ -44,11 +44,12 @@ def dataset(env):
 
 def _agent(algo: str, **hyper):
     net = SMALL_NET["ppo" if algo in ("ppo", "a2c") else "sac"]
-    # precoder=None overrides the PPO preset's "mmse": every agent acts in the dataset's env
+    # precoder=None and phase_action="continuous" override the PPO preset's "mmse" and
+    # "beams": every agent acts in the dataset's env
     model, _ = make_agent(
         algo,
         ENV_ID,
-        env_kwargs={**KW, "precoder": None},
+        env_kwargs={**KW, "precoder": None, "phase_action": "continuous"},
         n_envs=1,
         hyperparams={"policy_kwargs": net, **hyper},
     )
