@@ -70,11 +70,10 @@ class MultiIRSTask(ModelTask):
         return model.observation_size(self.config) + extra
 
     def _beam_snr_features(self, scenario) -> np.ndarray:
-        """log10 of user k's SNR on its own beam at full power, P (sum_m |b_km|)^2: which
-        beam is worth weighing, in units of 10 dB (an MLP does not read it off the raw
-        channels, which hold it only through a product and an SVD)."""
-        b = model.reflection_beams(self.config, scenario)
-        return np.log10(self.config.tx_power_w * np.abs(b).sum(axis=-1) ** 2)
+        """log10 of :func:`~irs_gym.models.multi_irs.single_beam_snr`: which beam is worth
+        weighing, in units of 10 dB (an MLP does not read it off the raw channels, which hold
+        it only through a product and an SVD)."""
+        return np.log10(model.single_beam_snr(self.config, scenario))
 
     def _unit_beams(self, scenario) -> np.ndarray:
         return beams.unit_rows(model.reflection_beams(self.config, scenario))

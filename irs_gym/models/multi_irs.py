@@ -483,6 +483,13 @@ def reflection_beams(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.n
     return b * np.exp(-1j * np.angle(b.sum(axis=-1, keepdims=True)))
 
 
+def single_beam_snr(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.ndarray:
+    """SNR ``[..., K]`` of user k served alone at full power through theta = exp(j arg b_k)
+    (:func:`reflection_beams`) and the matching precoder: P (sum_m |b_km|)^2."""
+    b = reflection_beams(config, scenario)
+    return config.tx_power_w * np.abs(b).sum(axis=-1) ** 2
+
+
 def affine_terms(
     ch: NormalizedChannels, theta: np.ndarray, W: np.ndarray, block: slice | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
