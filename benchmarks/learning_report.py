@@ -26,7 +26,9 @@ Protocol:
   0.5-1 M steps) or a number of steps for every env.
 * Resuming: a run directory with a checkpoint is continued with ``train.py --resume`` (a
   finished run is reused as it is; a larger budget trains it further), one without a
-  checkpoint is started again, so an interrupted report picks up where it stopped.
+  checkpoint is started again, so an interrupted report picks up where it stopped. A run
+  whose config.json holds other preset values, ``--hyperparams``, ``--env-kwargs`` or
+  ``--bc-episodes`` than the current ones is trained again from scratch.
 * Evaluation: every run and the env's baselines (all but the slow SDP ones of
   :data:`SLOW_BASELINES` unless ``--baselines`` says otherwise) on the held-out realisations
   ``--eval-seed`` .. (default 20,000 .. 20,063), disjoint from ``train.py``'s training-time
@@ -187,14 +189,51 @@ def _train_worker(argv: list[str]) -> tuple[int, float]:
     return int(rc or 0), time.perf_counter() - start
 
 
-def run_mode(run_dir: Path) -> str:
-    """``"fresh"``, ``"resume"`` (a checkpoint exists) or ``"restart"`` (a directory without
-    a checkpoint: the run died before its first one)."""
+def stale_reason(spec: RunSpec, args: argparse.Namespace) -> str | None:
+    """Why an existing run directory no longer matches what this report trains (its
+    config.json holds other preset values, ``--hyperparams`` or ``--env-kwargs`` than the
+    current ones), or None. The budget is not compared: a larger one trains the run further.
+    """
+    import json
+
+    from agents import resolve_hyperparams
+    from agents.runs import CONFIG_FILE, read_run_config
+
+    if not (spec.run_dir / CONFIG_FILE).is_file():
+        return None
+    stored = read_run_config(spec.run_dir)
+    current = resolve_hyperparams(
+        args.algo, spec.env_id, overrides=_parse_hyperparams(args.hyperparams)
+    )
+
+    def training_values(values: dict[str, Any]) -> Any:
+        # through JSON, as config.json holds them (tuples become lists)
+        return json.loads(json.dumps({k: v for k, v in values.items() if k != "total_timesteps"}))
+
+    if training_values(stored.get("hyperparams", {})) != training_values(current):
+        return "the preset or --hyperparams changed"
+    if (stored["args"].get("env_kwargs") or None) != (args.env_kwargs or None):
+        return "--env-kwargs changed"
+    if spec.variant == "bc" and stored["args"].get("bc_episodes") != args.bc_episodes:
+        return "--bc-episodes changed"
+    return None
+
+
+def run_mode(spec: RunSpec, args: argparse.Namespace) -> tuple[str, str | None]:
+    """``("fresh", None)``, ``("resume", None)`` (a checkpoint of the same training setup
+    exists) or ``("restart", why)``: the directory has no checkpoint (the run died before its
+    first one) or :func:`stale_reason` says it was trained on another setup."""
     from agents.runs import latest_checkpoint
 
+    run_dir = spec.run_dir
     if not (run_dir.is_dir() and any(run_dir.iterdir())):
-        return "fresh"
-    return "resume" if latest_checkpoint(run_dir) is not None else "restart"
+        return "fresh", None
+    reason = stale_reason(spec, args)
+    if reason is not None:
+        return "restart", reason
+    if latest_checkpoint(run_dir) is None:
+        return "restart", "no checkpoint"
+    return "resume", None
 
 
 MODE_FLAGS = {"fresh": [], "resume": ["--resume"], "restart": ["--overwrite"]}
@@ -235,9 +274,9 @@ def train_all(specs: Sequence[RunSpec], args: argparse.Namespace) -> dict[str, i
     n = len(specs)
     argvs = {}
     for i, spec in enumerate(specs, 1):
-        mode = run_mode(spec.run_dir)
+        mode, why = run_mode(spec, args)
         argvs[spec.label] = train_argv(spec, args, mode, progress)
-        what = {"fresh": "new", "resume": "resume", "restart": "restart (no checkpoint)"}[mode]
+        what = f"restart ({why})" if mode == "restart" else {"fresh": "new"}.get(mode, mode)
         print(f"[{i}/{n}] {spec.label}: {spec.steps:,} steps, {what}", flush=True)
     status: dict[str, int] = {}
 
@@ -740,7 +779,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(budget_text), flush=True)
     if args.dry_run:
         for spec in specs:
-            print(f"{spec.run_dir}: {spec.steps:,} steps, {run_mode(spec.run_dir)}")
+            mode, why = run_mode(spec, args)
+            print(f"{spec.run_dir}: {spec.steps:,} steps, {mode}" + (f" ({why})" if why else ""))
         return 0
     notes: list[str] = []
     if args.bc:

@@ -131,6 +131,19 @@ def test_report_end_to_end_at_a_tiny_budget(tmp_path, capsys):
     assert "[1/2] MultiIRSDownlink-v0__ppo__s0: 256 steps, resume" in printed
     assert printed.count("already has 256 >= --total-timesteps 256") == 2
 
+    # ... but not runs trained on other hyperparameters or env kwargs (dry run: the plan only)
+    run = tmp_path / "runs" / "MultiIRSDownlink-v0__ppo__s0"
+    changed = [a.replace("n_steps=64", "n_steps=32") for a in argv]
+    assert lr.main([*changed, "--dry-run"]) == 0
+    assert f"{run}: 256 steps, restart (the preset or --hyperparams changed)" in (
+        capsys.readouterr().out
+    )
+    at = argv.index(TINY[-1]) + 1
+    assert lr.main([*argv[:at], "phase_levels=4", *argv[at:], "--dry-run"]) == 0
+    assert f"{run}: 256 steps, restart (--env-kwargs changed)" in capsys.readouterr().out
+    assert lr.main([*argv, "--dry-run"]) == 0
+    assert f"{run}: 256 steps, resume" in capsys.readouterr().out
+
 
 def test_report_refuses_overlapping_seed_sets(tmp_path, capsys):
     with pytest.raises(SystemExit):
