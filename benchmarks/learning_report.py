@@ -192,11 +192,14 @@ def _train_worker(argv: list[str]) -> tuple[int, float]:
 def stale_reason(spec: RunSpec, args: argparse.Namespace) -> str | None:
     """Why an existing run directory no longer matches what this report trains (its
     config.json holds other preset values, ``--hyperparams`` or ``--env-kwargs`` than the
-    current ones), or None. The budget is not compared: a larger one trains the run further.
+    current ones, or the env made from them now has another configuration or observation
+    or action shape), or None. The budget is not compared: a larger one trains the run further.
     """
     import json
 
     from agents import resolve_hyperparams
+    from agents.envs import env_signature, make_env, parse_env_kwargs, signature_diff
+    from agents.factory import merge_env_kwargs
     from agents.runs import CONFIG_FILE, read_run_config
 
     if not (spec.run_dir / CONFIG_FILE).is_file():
@@ -216,6 +219,24 @@ def stale_reason(spec: RunSpec, args: argparse.Namespace) -> str | None:
         return "--env-kwargs changed"
     if spec.variant == "bc" and stored["args"].get("bc_episodes") != args.bc_episodes:
         return "--bc-episodes changed"
+    env = make_env(spec.env_id, merge_env_kwargs(current, parse_env_kwargs(args.env_kwargs)))
+    try:
+        signature = env_signature(env)
+        # the env's code may have changed under the same kwargs (a new observation entry)
+        shapes = [list(env.observation_space.shape), list(env.action_space.shape)]
+    finally:
+        env.close()
+    if signature_diff(
+        {
+            "env_id": signature["env_id"],
+            "config": stored.get("env_config", {}),
+            "options": stored.get("env_options", {}),
+        },
+        signature,
+    ):
+        return "the env's configuration changed"
+    if [stored.get("observation_shape"), stored.get("action_shape")] != shapes:
+        return "the env's observation or action space changed"
     return None
 
 

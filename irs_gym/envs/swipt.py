@@ -83,10 +83,20 @@ class SwiptTask(ModelTask):
         return model.sample_scenario(self.config, rng, batch_shape)
 
     def channel_features(self, scenario) -> np.ndarray:
-        return model.observation(self.config, scenario)
+        features = model.observation(self.config, scenario)
+        if self.phase_action != "beams":
+            return features
+        overlaps = beams.gram_features(self._unit_beams(scenario))
+        return np.concatenate([features, overlaps], axis=-1)
 
     def channel_feature_size(self) -> int:
-        return model.observation_size(self.config)
+        L = self.config.num_energy_users
+        return model.observation_size(self.config) + (
+            L * (L - 1) if self.phase_action == "beams" else 0
+        )
+
+    def _unit_beams(self, scenario) -> np.ndarray:
+        return beams.unit_rows(model.statistics(self.config, scenario).b)
 
     def decode(self, action: np.ndarray, scenario) -> model.SwiptDecision:
         cfg = self.config
@@ -108,7 +118,7 @@ class SwiptTask(ModelTask):
         opt_phase_opa's objective kept on seeds 30000..30003)."""
         if scenario is None:
             raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
-        return beams.beam_action(theta, beams.unit_rows(model.statistics(self.config, scenario).b))
+        return beams.beam_action(theta, self._unit_beams(scenario))
 
     def _split(self, logits: np.ndarray) -> np.ndarray:
         """Masked softmax: entries <= -1 are off, the rest share the budget by
@@ -198,8 +208,10 @@ class SwiptMassiveMIMOEnv(IRSEnv):
 
     ## Observation Space
 
-    ``Box(-F, F, (6 K_E + 2 K_I,), float32)`` (F the largest finite float32): the statistical
-    CSI the optimisers use.
+    ``Box(-F, F, (6 K_E + 2 K_I,), float32)`` (F the largest finite float32; with
+    ``phase_action="beams"`` K_E (K_E - 1) more): the statistical CSI the optimisers use.
+    The beam overlaps (u_l = b_l / ||b_l||, :func:`irs_gym.envs.beams.gram_features`) say how
+    the beam weights interfere, which an MLP does not compute from the cosines.
 
     | index | meaning | unit |
     |---|---|---|
@@ -209,6 +221,7 @@ class SwiptMassiveMIMOEnv(IRSEnv):
     | 6l + 5 | gamma_l / r_l, EU estimation quality | - |
     | 6K_E + 2k | log10(beta_k / beta_ref), BS-IU gain vs the IU-zone centre | dB/10 |
     | 6K_E + 2k + 1 | gamma_k / beta_k, IU estimation quality | - |
+    | beams: next K_E (K_E - 1) | Re, then Im, of the beam overlaps u_i^H u_j, i < j | - |
     | static mode: next A entries | last action (in [-1, 1]) | - |
     | static mode: last entry | last reward | mJ |
 

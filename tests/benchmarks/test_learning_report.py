@@ -141,6 +141,17 @@ def test_report_end_to_end_at_a_tiny_budget(tmp_path, capsys):
     at = argv.index(TINY[-1]) + 1
     assert lr.main([*argv[:at], "phase_levels=4", *argv[at:], "--dry-run"]) == 0
     assert f"{run}: 256 steps, restart (--env-kwargs changed)" in capsys.readouterr().out
+    # the env's code changed under the same kwargs: other defaults, another observation
+    config_path = run / "config.json"
+    stored = config_path.read_text()
+    for key, value, why in (
+        ("env_config", {**cfg["env_config"], "num_users": 3}, "the env's configuration changed"),
+        ("observation_shape", [1], "the env's observation or action space changed"),
+    ):
+        config_path.write_text(json.dumps({**json.loads(stored), key: value}))
+        assert lr.main([*argv, "--dry-run"]) == 0
+        assert f"{run}: 256 steps, restart ({why})" in capsys.readouterr().out
+    config_path.write_text(stored)
     assert lr.main([*argv, "--dry-run"]) == 0
     assert f"{run}: 256 steps, resume" in capsys.readouterr().out
 

@@ -149,3 +149,21 @@ def test_beam_encode_needs_a_realisation():
     fresh = gym.make(ENV_ID, **SMALL, phase_action="beams").unwrapped
     with pytest.raises(ValueError, match="phase_action='beams'"):
         fresh.encode(decision)
+
+
+def test_beam_observation_ends_with_the_beam_overlaps():
+    """phase_action="beams" appends Re, then Im, of u_i^H u_j (i < j, u_l = b_l / ||b_l||),
+    here summed element by element; the model's features come first, unchanged."""
+    kwargs = {**SMALL, "num_energy_users": 3, "num_elements": 9}
+    plain = gym.make(ENV_ID, **kwargs)
+    env = gym.make(ENV_ID, **kwargs, phase_action="beams")
+    obs, _ = env.reset(seed=4)
+    plain_obs, _ = plain.reset(seed=4)
+    assert env.observation_space.shape == (plain.observation_space.shape[0] + 6,)
+    np.testing.assert_array_equal(obs[: plain_obs.size], plain_obs)
+    b = m.statistics(env.unwrapped.config, env.unwrapped.scenario).b
+    u = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    overlaps = [sum(np.conj(u[i, n]) * u[j, n] for n in range(9)) for i, j in pairs]
+    expected = [z.real for z in overlaps] + [z.imag for z in overlaps]
+    np.testing.assert_allclose(obs[plain_obs.size :], expected, rtol=0, atol=1e-6)
