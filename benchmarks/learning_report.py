@@ -198,7 +198,7 @@ def stale_reason(spec: RunSpec, args: argparse.Namespace) -> str | None:
     import json
 
     from agents import resolve_hyperparams
-    from agents.envs import env_signature, make_env, parse_env_kwargs, signature_diff
+    from agents.envs import env_signature, make_env, parse_env_kwargs
     from agents.factory import merge_env_kwargs
     from agents.runs import CONFIG_FILE, read_run_config
 
@@ -226,13 +226,12 @@ def stale_reason(spec: RunSpec, args: argparse.Namespace) -> str | None:
         shapes = [list(env.observation_space.shape), list(env.action_space.shape)]
     finally:
         env.close()
-    if signature_diff(
-        {
-            "env_id": signature["env_id"],
-            "config": stored.get("env_config", {}),
-            "options": stored.get("env_options", {}),
-        },
-        signature,
+    # only the stored keys: one added since holds its default, which keeps the old behaviour
+    stored_config, stored_options = stored.get("env_config", {}), stored.get("env_options", {})
+    if any(
+        stored_part[key] != signature[part].get(key, "<unset>")
+        for part, stored_part in (("config", stored_config), ("options", stored_options))
+        for key in stored_part
     ):
         return "the env's configuration changed"
     if [stored.get("observation_shape"), stored.get("action_shape")] != shapes:

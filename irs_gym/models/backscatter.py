@@ -570,6 +570,26 @@ def _solve_psd(R: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (np.linalg.pinv(R, hermitian=True) @ b[..., None])[..., 0]
 
 
+def reflection_beams(
+    config: BackscatterConfig, scenario: BackscatterScenario, w: np.ndarray
+) -> np.ndarray:
+    r"""Per UE u the N element-wise phase references towards the antennas of its own BS i,
+    ``[..., U, N, L]``: row n is :math:`\overline{[\mathbf F_{i,u}]_{n,:}\odot(\mathbf H_u
+    \mathbf w)^T}` on the estimates (without PB, :math:`\overline{[\mathbf F_{i,u}]_{n,:}}`),
+    so v_u = exp(j arg b_{u,n}) makes u's signal coherent at antenna n: ``|a_{i,u}[n]|`` is
+    then the l1 norm of that row, the largest over unit-modulus v_u. Their superpositions
+    :math:`\mathbf A_{i,u}^H\mathbf c` (c in C^N) hold the phases of every receive direction
+    of BS i. Only the backscatter and passive uplinks reflect."""
+    if config.uplink == "active":
+        raise ValueError("reflection_beams needs uplink 'backscatter' or 'passive', got 'active'")
+    U = config.num_ues
+    F_own = scenario.F_hat[..., config.cell_of_ue, np.arange(U), :, :]  # [..., U, N, L]
+    if not config.has_pb:
+        return F_own.conj()
+    x = np.einsum("...ulm,...m->...ul", scenario.H_hat, w)
+    return (F_own * x[..., None, :]).conj()
+
+
 def sinr_from_beams(
     ch: Channels, a: np.ndarray, g: np.ndarray, active: np.ndarray, cell: np.ndarray
 ) -> np.ndarray:

@@ -16,6 +16,8 @@ VARIANTS: list[dict[str, Any]] = [
     {"uplink": "active"},
     {"csi_error": 0.2},
     {"action_mode": "schedule"},
+    {"phase_action": "beams"},
+    {"phase_action": "beams", "uplink": "passive"},
     {"num_users": 3, "num_bs_antennas": 1, "num_cells": 3},
 ]
 
@@ -50,4 +52,5 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("weights", (1.0, 2.0)),
     ("amplitude_control", "yes"),
     ("action_mode", "beams"),
+    ("phase_action", "element"),
 ]

@@ -61,6 +61,41 @@ def test_joint_codec_blocks():
     np.testing.assert_allclose(v, math.sqrt(P_a) * (0.1 + 0.1j))
 
 
+def test_beam_action_weighs_the_reflection_beams_of_the_actions_pb_beam():
+    """phase_action="beams": w from the first 2M entries, then per UE 2N beam weights; one
+    beam at full weight gives exp(j arg b_{u,n}) with b from the same action's w, the zero
+    weights the equal superposition of the unit beams (models.backscatter.reflection_beams)."""
+    env = make(phase_action="beams")
+    env.reset(seed=2)
+    u = env.unwrapped
+    cfg = u.config
+    U, N, M = cfg.num_ues, cfg.num_bs_antennas, cfg.num_pb_antennas
+    assert env.action_space.shape == (2 * M + 2 * U * N + U,)
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    action[: 2 * M] = [0.3, -1.0, 0.5, 0.2]
+    weights = action[2 * M : 2 * M + 2 * U * N].reshape(U, 2 * N)
+    weights[:, :N] = -1.0  # every beam at weight 0 ...
+    weights[np.arange(U), np.arange(U) % N] = 1.0  # ... but beam u mod N
+    action[2 * M : 2 * M + 2 * U * N] = weights.ravel()
+    d = u.decode(action)
+    np.testing.assert_allclose(
+        d.w, m.scale_to_power(np.array([0.3 + 0.5j, -1.0 + 0.2j]), cfg.pb_power_w)
+    )
+    b = m.reflection_beams(cfg, u.scenario, d.w)
+    np.testing.assert_allclose(d.v, np.exp(1j * np.angle(b[np.arange(U), np.arange(U) % N])))
+    action[2 * M : 2 * M + 2 * U * N] = 0.0
+    unit = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    np.testing.assert_allclose(u.decode(action).v, np.exp(1j * np.angle(unit.sum(axis=1))))
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"action_mode": "schedule"}, {"uplink": "active"}, {"amplitude_control": True}]
+)
+def test_beam_action_refuses_what_it_cannot_express(kwargs):
+    with pytest.raises(ValueError, match="phase_action='beams'"):
+        make(phase_action="beams", **kwargs)
+
+
 def test_schedule_mode_resolves_collisions_and_uses_the_fp_beams():
     env = make(action_mode="schedule", channel_mode="static")
     env.reset(seed=2)

@@ -86,6 +86,37 @@ def test_sinr_matches_received_signal_by_hand(rng, kwargs):
     assert out["rate_bps_hz"][1] == 0.0 and out["num_scheduled"] == 3
 
 
+@pytest.mark.parametrize("uplink", ["backscatter", "passive"])
+def test_reflection_beams_make_the_signal_coherent_at_each_antenna(rng, uplink):
+    """v_u = exp(j arg b_{u,n}) gives |a_{i,u}[n]| = ||b_{u,n}||_1 (by hand from
+    signatures_by_hand), which no unit-modulus v_u exceeds (2000 random draws)."""
+    cfg = m.BackscatterConfig(**TINY, uplink=uplink)
+    scen = m.sample_scenario(cfg, rng)
+    dec = random_decision(cfg, rng)
+    b = m.reflection_beams(cfg, scen, dec.w)
+    assert b.shape == (cfg.num_ues, cfg.num_bs_antennas, cfg.num_elements)
+    for n in range(cfg.num_bs_antennas):
+        v = cfg.beam_amplitude * np.exp(1j * np.angle(b[:, n]))
+        h, _ = signatures_by_hand(cfg, scen.H, scen.F, scen.G, dataclasses.replace(dec, v=v))
+        for u in range(cfg.num_ues):
+            own = h[u // cfg.num_users][u][n]
+            scale = cfg.beam_amplitude * np.abs(b[u, n]).sum()
+            assert abs(own) == pytest.approx(scale, rel=1e-9)
+    phases = cfg.beam_amplitude * np.exp(2j * np.pi * rng.random((2000, cfg.num_elements)))
+    for u in range(cfg.num_ues):
+        i = u // cfg.num_users
+        T = scen.F[i, u] @ np.diag(scen.H[u] @ dec.w) if cfg.has_pb else scen.F[i, u]
+        best = np.abs(phases @ T.T).max(axis=0)
+        assert np.all(best <= cfg.beam_amplitude * np.abs(b[u]).sum(axis=-1) * (1 + 1e-12))
+
+
+def test_reflection_beams_need_a_reflecting_uplink(rng):
+    cfg = m.BackscatterConfig(**TINY, uplink="active")
+    scen = m.sample_scenario(cfg, rng)
+    with pytest.raises(ValueError, match="uplink"):
+        m.reflection_beams(cfg, scen, np.zeros(cfg.num_pb_antennas, dtype=complex))
+
+
 def test_sinr_by_monte_carlo(rng):
     """Sample y_j = sum_u h_{j,u} x_u + G_j w s + n_j, apply the MMSE combiner of each
     scheduled UE and measure its output SINR."""
