@@ -9,8 +9,10 @@ import pytest
 from agents import ALGOS, list_presets, load_preset, make_agent
 
 ENV_ID = "irs_gym/BackscatterUplink-v0"
-SMALL = dict(num_cells=2, num_users=2, num_pb_antennas=2, num_bs_antennas=2, num_elements=4)
-ACTION = 2 * 2 + 4 * 4 + 4  # PB beam (Re, Im), U L phases, U scores
+SMALL = dict(num_cells=2, num_users=2, num_pb_antennas=2, num_bs_antennas=2, num_elements=6)
+# PB beam (Re, Im), U x 2N beam weights (every table's phase_action="beams"; L phases would
+# make 4 x 6), U scores
+ACTION = 2 * 2 + 4 * 2 * 2 + 4
 
 CASES = [(algo, p) for algo, presets in list_presets(ENV_ID).items() for p in presets]
 
@@ -40,7 +42,7 @@ def test_ppo_runs_on_the_schedule_mode():
         ENV_ID,
         preset="fast",
         n_envs=2,
-        env_kwargs={**SMALL, "action_mode": "schedule"},
+        env_kwargs={**SMALL, "action_mode": "schedule", "phase_action": "elements"},
         hyperparams={"n_steps": 4, "batch_size": 8},
     )
     model.learn(8)
