@@ -20,14 +20,18 @@ class BackscatterTask(ModelTask):
     """Adapter of model 000; see :class:`BackscatterUplinkEnv` for the interface."""
 
     config_cls = model.BackscatterConfig
-    OPTIONS: ClassVar[dict[str, Any]] = {"action_mode": "joint", "phase_action": "elements"}
-    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("action_mode", "phase_action")
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "action_mode": "joint",
+        "phase_action": "elements",
+        "beam_weights": "polar",
+    }
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("action_mode", "phase_action", "beam_weights")
     supports_markov = True
     objective_name = "weighted_sum_rate"
     objective_unit = "bit/s/Hz"
     objective_sense = "max"
 
-    def configure(self, action_mode: str, phase_action: str) -> None:
+    def configure(self, action_mode: str, phase_action: str, beam_weights: str) -> None:
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
         if phase_action not in PHASE_ACTIONS:
@@ -44,6 +48,7 @@ class BackscatterTask(ModelTask):
                 f"'backscatter' or 'passive' (got {cfg.uplink!r}) and amplitude_control=False"
             )
         self.action_mode, self.phase_action = action_mode, phase_action
+        self.beam_weights = beams.check_form(beam_weights, phase_action)
         self.reward_scale = 1.0 / (cfg.num_cells * cfg.num_bs_antennas)
         U, N = cfg.num_ues, cfg.num_bs_antennas
         if action_mode == "schedule":
@@ -135,7 +140,9 @@ class BackscatterTask(ModelTask):
             v = np.sqrt(cfg.ue_power_w) * z / np.maximum(norm, 1.0)
         elif self.phase_action == "beams":
             weights = raw.reshape(*batch, U, 2 * cfg.num_bs_antennas)
-            v = cfg.beam_amplitude * beams.beam_phases(weights, self._unit_beams(scenario, w))
+            v = cfg.beam_amplitude * beams.beam_phases(
+                weights, self._unit_beams(scenario, w), self.beam_weights
+            )
         else:
             L = cfg.num_elements
             phase = np.pi * raw[..., : U * L].reshape(*batch, U, L)
@@ -169,7 +176,9 @@ class BackscatterTask(ModelTask):
                     "phase_action='beams' encodes on the current realisation: reset first"
                 )
             theta = np.exp(1j * np.angle(v))
-            weights = beams.beam_action(theta, self._unit_beams(scenario, decision.w))
+            weights = beams.beam_action(
+                theta, self._unit_beams(scenario, decision.w), self.beam_weights
+            )
             parts.append(weights.reshape(*batch, -1))
         else:
             parts.append((np.angle(v) / np.pi).reshape(*batch, -1))

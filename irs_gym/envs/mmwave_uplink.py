@@ -28,8 +28,14 @@ class MmWaveUplinkTask(ModelTask):
         "control": "phases",
         "power_range_dbm": None,
         "phase_action": "elements",
+        "beam_weights": "polar",
     }
-    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("control", "power_range_dbm", "phase_action")
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = (
+        "control",
+        "power_range_dbm",
+        "phase_action",
+        "beam_weights",
+    )
     supports_markov = True
     objective_name = "total_power"
     objective_unit = "dBm"
@@ -38,7 +44,11 @@ class MmWaveUplinkTask(ModelTask):
     constraint_penalty = 10.0
 
     def configure(
-        self, control: str, power_range_dbm: tuple[float, float] | None, phase_action: str
+        self,
+        control: str,
+        power_range_dbm: tuple[float, float] | None,
+        phase_action: str,
+        beam_weights: str,
     ) -> None:
         cfg = self.config
         if control not in CONTROLS:
@@ -68,6 +78,7 @@ class MmWaveUplinkTask(ModelTask):
                 f"got {power_range_dbm!r}"
             )
         self.control, self.phase_action = control, phase_action
+        self.beam_weights = beams.check_form(beam_weights, phase_action)
         self.power_low_dbm, self.power_high_dbm = map(float, power_range_dbm)
         self.num_phase_actions = (
             cfg.num_elements if phase_action == "elements" else 2 * cfg.num_users
@@ -95,7 +106,9 @@ class MmWaveUplinkTask(ModelTask):
         if self.phase_action == "elements":
             theta = np.exp(1j * np.pi * action[..., :P])
         else:
-            theta = beams.beam_phases(action[..., :P], self._unit_beams(scenario))
+            theta = beams.beam_phases(
+                action[..., :P], self._unit_beams(scenario), self.beam_weights
+            )
         if self.control == "phases":
             return model.decision_for_phases(self.config, scenario, theta)[0]
         span = self.power_high_dbm - self.power_low_dbm
@@ -108,7 +121,9 @@ class MmWaveUplinkTask(ModelTask):
         elif scenario is None:
             raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
         else:
-            parts = [beams.beam_action(decision.theta, self._unit_beams(scenario))]
+            parts = [
+                beams.beam_action(decision.theta, self._unit_beams(scenario), self.beam_weights)
+            ]
         if self.control == "phases_and_powers":
             span = self.power_high_dbm - self.power_low_dbm
             power_dbm = w_to_dbm(np.maximum(decision.power_w, 1e-300))

@@ -19,13 +19,17 @@ class MultiIRSTask(ModelTask):
     """Adapter of model 004; see :class:`MultiIRSDownlinkEnv` for the interface."""
 
     config_cls = model.MultiIRSConfig
-    OPTIONS: ClassVar[dict[str, Any]] = {"precoder": None, "phase_action": "continuous"}
-    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("precoder", "phase_action")
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "precoder": None,
+        "phase_action": "continuous",
+        "beam_weights": "polar",
+    }
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("precoder", "phase_action", "beam_weights")
     supports_markov = True
     objective_unit = "bit/s/Hz"
     objective_sense = "max"
 
-    def configure(self, precoder: str | None, phase_action: str) -> None:
+    def configure(self, precoder: str | None, phase_action: str, beam_weights: str) -> None:
         cfg = self.config
         if phase_action not in PHASE_ACTIONS:
             raise ValueError(f"phase_action must be one of {PHASE_ACTIONS}, got {phase_action!r}")
@@ -44,6 +48,7 @@ class MultiIRSTask(ModelTask):
                     "discrete/continuous action space is not supported by SB3)"
                 )
         self.precoder, self.phase_action = precoder, phase_action
+        self.beam_weights = beams.check_form(beam_weights, phase_action)
         M, n_w = cfg.total_elements, 2 * cfg.num_bs_antennas * cfg.num_users
         if phase_action == "discrete":
             self.action_space = spaces.MultiDiscrete(np.full(M, cfg.phase_levels))
@@ -88,7 +93,9 @@ class MultiIRSTask(ModelTask):
             if self.phase_action == "continuous":
                 theta = np.exp(1j * np.pi * action[..., :P])
             else:
-                theta = beams.beam_phases(action[..., :P], self._unit_beams(scenario))
+                theta = beams.beam_phases(
+                    action[..., :P], self._unit_beams(scenario), self.beam_weights
+                )
             theta = model.quantize_phases(theta, cfg.phase_levels)
         if self.precoder == "mmse":
             hbar = model.effective_channel(model.normalized(cfg, scenario), theta)
@@ -110,7 +117,9 @@ class MultiIRSTask(ModelTask):
         elif scenario is None:
             raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
         else:
-            parts = [beams.beam_action(decision.theta, self._unit_beams(scenario))]
+            parts = [
+                beams.beam_action(decision.theta, self._unit_beams(scenario), self.beam_weights)
+            ]
         if self.precoder == "action":
             W = decision.W.reshape(*decision.W.shape[:-2], -1)
             peak = np.maximum(np.abs(W.real).max(axis=-1), np.abs(W.imag).max(axis=-1))

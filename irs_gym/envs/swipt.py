@@ -36,10 +36,12 @@ class SwiptTask(ModelTask):
         "power_logit_scale": 8.0,
         "constraint_penalty": 10.0,
         "phase_action": "elements",
+        "beam_weights": "polar",
     }
     AGENT_OPTIONS: ClassVar[tuple[str, ...]] = (
         "control",
         "phase_action",
+        "beam_weights",
         "power_logit_scale",
         "constraint_penalty",
     )
@@ -55,6 +57,7 @@ class SwiptTask(ModelTask):
         power_logit_scale: float,
         constraint_penalty: float,
         phase_action: str,
+        beam_weights: str,
     ) -> None:
         if control not in CONTROLS:
             raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
@@ -72,6 +75,7 @@ class SwiptTask(ModelTask):
         self.constraint_penalty = _positive_number("constraint_penalty", constraint_penalty, 0, 1e6)
         self.control, self.evaluation, self.mc_samples = control, evaluation, int(mc_samples)
         self.phase_action = phase_action
+        self.beam_weights = beams.check_form(beam_weights, phase_action)
         cfg = self.config
         self.num_phase_actions = (
             cfg.num_elements if phase_action == "elements" else 2 * cfg.num_energy_users
@@ -106,7 +110,7 @@ class SwiptTask(ModelTask):
         if self.phase_action == "elements":
             theta = np.exp(1j * np.pi * action[..., :P])
         else:
-            theta = beams.beam_phases(action[..., :P], beams.unit_rows(stats.b))
+            theta = beams.beam_phases(action[..., :P], beams.unit_rows(stats.b), self.beam_weights)
         if self.control == "phases":
             eta, _ = model.optimal_power(cfg, stats, theta)
         else:
@@ -118,7 +122,7 @@ class SwiptTask(ModelTask):
         opt_phase_opa's objective kept on seeds 30000..30003)."""
         if scenario is None:
             raise ValueError("phase_action='beams' encodes on the current realisation: reset first")
-        return beams.beam_action(theta, self._unit_beams(scenario))
+        return beams.beam_action(theta, self._unit_beams(scenario), self.beam_weights)
 
     def _split(self, logits: np.ndarray) -> np.ndarray:
         """Masked softmax: entries <= -1 are off, the rest share the budget by

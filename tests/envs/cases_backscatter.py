@@ -18,6 +18,7 @@ VARIANTS: list[dict[str, Any]] = [
     {"action_mode": "schedule"},
     {"phase_action": "beams"},
     {"phase_action": "beams", "uplink": "passive"},
+    {"phase_action": "beams", "beam_weights": "cartesian"},
     {"num_users": 3, "num_bs_antennas": 1, "num_cells": 3},
 ]
 
@@ -53,4 +54,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("amplitude_control", "yes"),
     ("action_mode", "beams"),
     ("phase_action", "element"),
+    ("beam_weights", "spherical"),
+    ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
 ]

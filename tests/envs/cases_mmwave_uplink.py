@@ -14,6 +14,7 @@ SMALL: dict[str, Any] = dict(num_ap_antennas=4, elements_h=4, elements_v=2)
 VARIANTS: list[dict[str, Any]] = [
     {"num_user_antennas": 2},
     {"phase_action": "beams", "num_user_antennas": 2},
+    {"phase_action": "beams", "beam_weights": "cartesian"},
     {"num_users": 1, "blockage_prob": 0.0},
     {"carrier_ghz": 73, "blockage_prob": (0.0, 1.0)},
 ]
@@ -47,4 +48,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("control", "powers"),
     ("power_range_dbm", (10.0, 0.0)),
     ("phase_action", "elementwise"),
+    ("beam_weights", "spherical"),
+    ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
 ]

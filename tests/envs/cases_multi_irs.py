@@ -14,6 +14,7 @@ VARIANTS: list[dict[str, Any]] = [
     {"precoder": "mmse"},
     {"phase_action": "beams", "precoder": "mmse"},
     {"phase_action": "beams", "phase_levels": 4},
+    {"phase_action": "beams", "beam_weights": "cartesian", "precoder": "mmse"},
     {"objective": "min_rate"},
     {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
 ]
@@ -43,4 +44,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("inter_irs", True),  # with num_irs = 1
     ("precoder", "zf"),
     ("phase_action", "binary"),
+    ("beam_weights", "spherical"),
+    ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
 ]

@@ -20,6 +20,7 @@ SMALL: dict[str, Any] = dict(
 VARIANTS: list[dict[str, Any]] = [
     {"control": "phases"},
     {"phase_action": "beams"},
+    {"phase_action": "beams", "beam_weights": "cartesian", "control": "phases"},
     {"evaluation": "monte_carlo", "mc_samples": 16},
     {"precoder": "ppzf", "pilot_reuse_energy": 2},
     {"angles": "random", "exact_cross_corr": True, "power_logit_scale": 3.0},
@@ -53,4 +54,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("power_logit_scale", 0.0),
     ("constraint_penalty", -1.0),
     ("phase_action", "elementwise"),
+    ("beam_weights", "spherical"),
+    ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
 ]
