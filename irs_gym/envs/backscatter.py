@@ -239,7 +239,8 @@ class BackscatterUplinkEnv(IRSEnv):
 
     ``phase_action="beams"`` (backscatter and passive uplinks without ``amplitude_control``)
     replaces each UE's L phases by 2N beam weights: v_u = c exp(j arg sum_n w_n b_{u,n} /
-    ||b_{u,n}||), w_n = (1 + a_n) / 2 exp(j pi a_{N+n}) (:mod:`irs_gym.envs.beams`), where
+    ||b_{u,n}||), w_n = (1 + a_n) / 2 exp(j pi a_{N+n}) (the default ``beam_weights="polar"``;
+    :mod:`irs_gym.envs.beams`), where
     b_{u,n} (:func:`irs_gym.models.backscatter.reflection_beams`) holds the phases that make
     u's signal, carried by the PB beam w of the same action, coherent at antenna n of its own
     BS; the superpositions reach every receive direction of that BS. Chosen because an MLP
@@ -322,8 +323,9 @@ class BackscatterUplinkEnv(IRSEnv):
     ``num_active_antennas``, ``amplitude_control``, ``array``, ``weights``, ...) plus
     ``channel_mode`` (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]) and
     ``action_mode`` (``"joint"`` or ``"schedule"``) and ``phase_action`` (``"elements"`` or
-    ``"beams"``, joint mode). Unknown or out-of-range values raise
-    ``ValueError`` naming the argument.
+    ``"beams"``, joint mode) and, with ``phase_action="beams"``, ``beam_weights``
+    (``"polar"`` or ``"cartesian"``, :mod:`irs_gym.envs.beams`). Unknown or out-of-range
+    values raise ``ValueError`` naming the argument.
 
     ## Version History
 

@@ -180,7 +180,7 @@ class MmWaveUplinkPowerEnv(IRSEnv):
 
     ``phase_action="beams"`` replaces the M phase entries by 2K beam weights (then the power
     entries, if any): theta = exp(j arg sum_k w_k b_k / ||b_k||), w_k = (1 + a_k) / 2
-    exp(j pi a_{K+k}) (:mod:`irs_gym.envs.beams`), where b_k
+    exp(j pi a_{K+k}) (the default ``beam_weights="polar"``; :mod:`irs_gym.envs.beams`), where b_k
     (:func:`irs_gym.models.mmwave_uplink.reflection_beams`) holds the phases that make user
     k's cascade coherent at the AP. The zero action weighs the users' beams equally (32
     realisations, seeds 20000..: 15.8 dBm total power against 17.8 dBm for theta = 1; CCMO
@@ -250,8 +250,9 @@ class MmWaveUplinkPowerEnv(IRSEnv):
     ``csi_uncertainty``, ``max_power_dbm``, ``irs_enabled``, ...) plus ``channel_mode``
     (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]), ``control``
     (``"phases"`` or ``"phases_and_powers"``), ``power_range_dbm`` and ``phase_action``
-    (``"elements"`` or ``"beams"``). Unknown or
-    out-of-range values raise ``ValueError``.
+    (``"elements"`` or ``"beams"``) and, with ``phase_action="beams"``, ``beam_weights``
+    (``"polar"`` or ``"cartesian"``, :mod:`irs_gym.envs.beams`). Unknown or out-of-range
+    values raise ``ValueError``.
 
     ## Version History
 

@@ -168,7 +168,8 @@ class MultiIRSDownlinkEnv(IRSEnv):
     (needs ``phase_levels`` >= 2 and ``precoder="mmse"``) uses ``MultiDiscrete([Q] * M)``,
     theta_m = exp(j 2 pi q_m / Q). ``phase_action="beams"`` replaces the M phase entries by 2K
     beam weights (then the W part, if any): theta = exp(j arg sum_k w_k b_k / ||b_k||), w_k =
-    (1 + a_k) / 2 exp(j pi a_{K+k}) (:mod:`irs_gym.envs.beams`; rounded to the Q levels when
+    (1 + a_k) / 2 exp(j pi a_{K+k}) (the default ``beam_weights="polar"``,
+    :mod:`irs_gym.envs.beams`; rounded to the Q levels when
     ``phase_levels`` > 0), where b_k (:func:`irs_gym.models.multi_irs.reflection_beams`) holds
     the phases that make user k's reflected paths coherent. At the default config with the
     MMSE precoder, on seeds 20000..20004: the zero action (equal weights) scores 0.45 of
@@ -227,7 +228,9 @@ class MultiIRSDownlinkEnv(IRSEnv):
     ``objective``, ``phase_levels``, ``inter_irs``, ``blockage_prob``, ...) plus
     ``channel_mode`` (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]),
     ``precoder`` (``"action"`` or ``"mmse"``), ``phase_action`` (``"continuous"``,
-    ``"discrete"`` or ``"beams"``). Unknown or out-of-range values raise ``ValueError``.
+    ``"discrete"`` or ``"beams"``) and, with ``phase_action="beams"``, ``beam_weights``
+    (``"polar"`` or ``"cartesian"``, :mod:`irs_gym.envs.beams`). Unknown or out-of-range
+    values raise ``ValueError``.
 
     ## Version History
 

@@ -200,7 +200,8 @@ class SwiptMassiveMIMOEnv(IRSEnv):
 
     ``phase_action="beams"`` replaces the N phase entries by 2 K_E beam weights (an
     agent-side parametrisation, our addition; the decision space it reaches is a subset of
-    the paper's): entries l and K_E + l give w_l = (1 + a_l) / 2 exp(j pi a_{K_E+l}) and
+    the paper's): entries l and K_E + l give w_l = (1 + a_l) / 2 exp(j pi a_{K_E+l}) (the default
+    ``beam_weights="polar"``; :mod:`irs_gym.envs.beams`) and
     theta_n = exp(j arg sum_l w_l b_{l,n} / ||b_l||), with b_l the cascaded LoS vector of EU
     l (spec section 3), whose phases alone maximise EU l's coherent gain |theta^H b_l|. The
     agent then learns K_E complex weights instead of N phases that wrap with the element
@@ -264,7 +265,9 @@ class SwiptMassiveMIMOEnv(IRSEnv):
     ``exact_cross_corr``, ...) plus ``channel_mode`` ("iid", "static"), ``control``
     ("joint", "phases"), ``evaluation`` ("closed_form", "monte_carlo"), ``mc_samples``
     (200), ``power_logit_scale`` (8), ``constraint_penalty`` (10), ``phase_action``
-    ("elements", "beams"). Unknown or out-of-range values raise ``ValueError``.
+    ("elements", "beams") and, with ``phase_action="beams"``, ``beam_weights`` ("polar",
+    "cartesian", :mod:`irs_gym.envs.beams`). Unknown or out-of-range values raise
+    ``ValueError``.
 
     ## Version History
 
