@@ -15,8 +15,9 @@ phases theta = exp(j arg sum_l w_l u_l). Two forms of the weights (``form``):
   direction). Measured with PPO's preset: on model 003 after 30k steps 0.75 of the
   reference against 0.68 with ``"polar"`` (held-out seeds 20000..20063, mean of seeds 0 and
   1), both about 0.80 from 70k to 120k steps (seed 0); on model 000 after 30k steps 0.63
-  against 0.70 (seed 0; the polar run on the first 32 of those seeds). Centred weights w_l = a_l + j a_{L+l}, whose zero action (the policy's
-  start) is degenerate, reached 0.25 on model 003.
+  against 0.70 (seed 0; the polar run on the first 32 of those seeds); on model 004 0.54
+  both. Centred weights w_l = a_l + j a_{L+l}, whose zero action (the policy's start) is
+  degenerate, reached 0.25 on model 003.
 
 One beam alone (w = e_l) gives theta = exp(j arg u_l), its own coherent phases. An element
 where the superposition vanishes keeps theta_n = 1 (``numpy.angle(0) = 0``).

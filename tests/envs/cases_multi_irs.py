@@ -15,6 +15,7 @@ VARIANTS: list[dict[str, Any]] = [
     {"phase_action": "beams", "precoder": "mmse"},
     {"phase_action": "beams", "phase_levels": 4},
     {"phase_action": "beams", "beam_weights": "cartesian", "precoder": "mmse"},
+    {"phase_action": "beams", "observation": "beams", "precoder": "mmse"},
     {"objective": "min_rate"},
     {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
 ]
@@ -46,4 +47,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("phase_action", "binary"),
     ("beam_weights", "spherical"),
     ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
+    ("observation", "raw"),
+    ("observation", "beams"),  # with element phases
 ]

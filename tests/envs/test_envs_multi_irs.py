@@ -78,3 +78,27 @@ def test_beam_observation_ends_with_each_users_single_beam_snr():
         rate = m.metrics(cfg, u.scenario, m.MultiIRSDecision(np.exp(1j * np.angle(b[k])), W))
         snr = 2.0 ** rate["rate_bps_hz"][k] - 1.0
         np.testing.assert_allclose(obs[-cfg.num_users + k], np.log10(snr), rtol=1e-5)
+
+
+def test_beam_only_observation_is_the_beam_snrs_then_the_beam_overlaps():
+    """observation="beams": the same K log10 SNRs the channel observation ends with, then
+    Re, then Im, of u_i^H u_j (i < j, u_k = b_k / ||b_k||), summed here element by element;
+    the static mode appends the last action and reward after them."""
+    kwargs = dict(SMALL, num_users=3, phase_action="beams", precoder="mmse")
+    full = gym.make(ENV_ID, **kwargs)
+    env = gym.make(ENV_ID, **kwargs, observation="beams")
+    obs, _ = env.reset(seed=9)
+    full_obs, _ = full.reset(seed=9)
+    assert env.observation_space.shape == (3 + 6,)
+    np.testing.assert_array_equal(obs[:3], full_obs[-3:])
+    b = m.reflection_beams(env.unwrapped.config, env.unwrapped.scenario)
+    u = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    overlaps = [
+        sum(np.conj(u[i, n]) * u[j, n] for n in range(b.shape[-1]))
+        for i, j in ((0, 1), (0, 2), (1, 2))
+    ]
+    expected = [z.real for z in overlaps] + [z.imag for z in overlaps]
+    np.testing.assert_allclose(obs[3:], expected, rtol=0, atol=1e-6)
+    static = gym.make(ENV_ID, **kwargs, observation="beams", channel_mode="static")
+    assert static.observation_space.shape == (9 + static.action_space.shape[0] + 1,)
+    assert_native_matches_sync(ENV_ID, 2, channel_mode="static", observation="beams", **kwargs)
