@@ -39,6 +39,9 @@ Protocol:
   budget and the table), ``learning_report.json`` and ``<EnvName>_learning.png`` (the
   training-time ``eval/ratio_to_reference`` against env steps: mean over the seeds, min-max
   band; ``eval/objective`` where the configuration has no reference solver).
+  ``--keep-other-envs`` re-runs some envs into an existing report: the rows, notes and
+  curves of the envs not run now stay (read from ``--out``), every row records the command
+  that produced it, and the notes name the earlier command of the kept rows.
 
 Table columns: the agent's objective (mean over seeds of each run's held-out mean, with the
 95% Student-t interval over the seeds), its ratio to the reference (the evaluation's paired
@@ -52,6 +55,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
+import json
 import math
 import shlex
 import sys
@@ -77,6 +81,18 @@ DEFAULT_BUDGET: dict[str, int] = {
     "irs_gym/BlockAllocation-v0": 500_000,
 }
 TINY_STEPS = 256
+KEPT_NOTE = "rows of "
+#: The float fields of a table row (:func:`summarize_env`).
+NUMBER_FIELDS = (
+    "agent_mean",
+    "agent_ci95",
+    "ratio_mean",
+    "ratio_min",
+    "ratio_max",
+    "feasible_rate",
+    "curve_mean",
+    "reference_mean",
+)
 #: Training env steps per second of the PPO default preset with ``--vec batched`` and one
 #: torch thread, measured on the project machine (2 cores, load about 3 from other work)
 #: over 8192 steps, start-up included; the budget estimate uses them.
@@ -715,7 +731,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="print the budget estimate and the runs, then exit"
     )
+    p.add_argument(
+        "--keep-other-envs",
+        action="store_true",
+        help="keep the rows and curves of the envs not run now from the report in --out",
+    )
     return p
+
+
+def earlier_rows(
+    out: Path, env_ids: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """The rows of ``out/learning_report.json`` for envs not in ``env_ids``, each with the
+    command that produced it (``command``), the notes of that report about those envs, and
+    its env order. No earlier report: nothing."""
+    from agents.envs import env_name
+
+    path = out / "learning_report.json"
+    if not path.is_file():
+        return [], [], []
+    earlier = json.loads(path.read_text())
+    names = {env_name(e) for e in env_ids}
+    rows = [
+        {
+            **row,
+            # the JSON writer stores NaN as null
+            **{k: math.nan for k in NUMBER_FIELDS if row.get(k) is None},
+            "baselines": {k: math.nan if v is None else v for k, v in row["baselines"].items()},
+            "command": row.get("command", earlier["command"]),
+        }
+        for row in earlier["rows"]
+        if row["env"] not in env_ids
+    ]
+    notes = [
+        n
+        for n in earlier.get("notes", [])
+        if n.split(":")[0] not in names and not n.startswith(KEPT_NOTE)
+    ]
+    return rows, notes, list(dict.fromkeys(row["env"] for row in earlier["rows"]))
 
 
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[str]:
@@ -834,6 +887,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += summarize_env(report, mine, curves, args.algo)
 
     command = "python -m benchmarks.learning_report" + (f" {shlex.join(argv)}" if argv else "")
+    rows = [{**row, "command": command} for row in rows]
+    if args.keep_other_envs:
+        kept, kept_notes, order = earlier_rows(out, env_ids)
+        for env_id in dict.fromkeys(r["env"] for r in kept):
+            name = f"{env_name(env_id)}_learning.png"
+            if (out / name).is_file():
+                images[env_id] = name
+        for cmd in dict.fromkeys(r["command"] for r in kept):
+            envs = ", ".join(dict.fromkeys(env_name(r["env"]) for r in kept if r["command"] == cmd))
+            notes.append(f"{KEPT_NOTE}{envs} kept from an earlier run (--keep-other-envs): `{cmd}`")
+        rank = {e: i for i, e in enumerate(order)}
+        rows = sorted(kept + rows, key=lambda r: rank.get(r["env"], len(rank)))
+        images = dict(sorted(images.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+        notes = kept_notes + notes
     text = render_markdown(rows, images, command, budget_text, args, notes)
     atomic_write_text(out / "learning_report.md", text)
     write_json(

@@ -125,11 +125,38 @@ def test_report_end_to_end_at_a_tiny_budget(tmp_path, capsys):
         assert row["curve_tag"] == "eval/ratio_to_reference"
     capsys.readouterr()
 
-    # a second invocation reuses the finished runs
-    assert lr.main(argv) == 0
+    # a second invocation reuses the finished runs; --keep-other-envs keeps another env's
+    # rows, notes and curve from the report in --out, in its place, and replaces this env's
+    other = {k: v for k, v in rows["rl"].items() if k != "command"}
+    other["env"] = "irs_gym/BlockAllocation-v0"
+    earlier = {**report, "command": "python -m x", "rows": [other, *report["rows"]]}
+    earlier["notes"] = ["BlockAllocation-v0: a note", "MultiIRSDownlink-v0: stale note"]
+    (out / "learning_report.json").write_text(json.dumps(earlier))
+    (out / "BlockAllocation-v0_learning.png").write_bytes(b"png")
+    assert lr.main([*argv, "--keep-other-envs"]) == 0
     printed = capsys.readouterr().out
     assert "[1/2] MultiIRSDownlink-v0__ppo__s0: 256 steps, resume" in printed
     assert printed.count("already has 256 >= --total-timesteps 256") == 2
+    merged = json.loads((out / "learning_report.json").read_text())
+    assert [(r["env"], r["variant"]) for r in merged["rows"]] == [
+        ("irs_gym/BlockAllocation-v0", "rl"),
+        (ENV_ID, "rl"),
+        (ENV_ID, "bc"),
+    ]
+    assert merged["rows"][0]["command"] == "python -m x"
+    assert merged["rows"][1]["command"] == merged["command"] != "python -m x"
+    assert merged["rows"][1]["agent_mean"] == pytest.approx(rows["rl"]["agent_mean"])
+    assert merged["notes"][0] == "BlockAllocation-v0: a note"
+    assert "MultiIRSDownlink-v0: stale note" not in merged["notes"]
+    assert any("BlockAllocation-v0 kept from an earlier run" in n for n in merged["notes"])
+    text = (out / "learning_report.md").read_text()
+    assert text.index("| BlockAllocation-v0 | ppo") < text.index("| MultiIRSDownlink-v0 | ppo")
+    assert "![irs_gym/BlockAllocation-v0](BlockAllocation-v0_learning.png)" in text
+    # merging again does not repeat the note on the kept rows
+    assert lr.main([*argv, "--keep-other-envs"]) == 0
+    again = json.loads((out / "learning_report.json").read_text())
+    assert sum("kept from an earlier run" in n for n in again["notes"]) == 1
+    capsys.readouterr()
 
     # ... but not runs trained on other hyperparameters or env kwargs (dry run: the plan only)
     run = tmp_path / "runs" / "MultiIRSDownlink-v0__ppo__s0"
