@@ -14,6 +14,7 @@ from irs_gym.models.tree import tree_index, tree_map, tree_stack
 
 ACTION_MODES = ("joint", "schedule")
 PHASE_ACTIONS = ("elements", "beams")
+OBSERVATIONS = ("channels", "large_scale")
 
 
 class BackscatterTask(ModelTask):
@@ -24,14 +25,22 @@ class BackscatterTask(ModelTask):
         "action_mode": "joint",
         "phase_action": "elements",
         "beam_weights": "polar",
+        "observation": "channels",
     }
-    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = ("action_mode", "phase_action", "beam_weights")
+    AGENT_OPTIONS: ClassVar[tuple[str, ...]] = (
+        "action_mode",
+        "phase_action",
+        "beam_weights",
+        "observation",
+    )
     supports_markov = True
     objective_name = "weighted_sum_rate"
     objective_unit = "bit/s/Hz"
     objective_sense = "max"
 
-    def configure(self, action_mode: str, phase_action: str, beam_weights: str) -> None:
+    def configure(
+        self, action_mode: str, phase_action: str, beam_weights: str, observation: str
+    ) -> None:
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
         if phase_action not in PHASE_ACTIONS:
@@ -49,6 +58,9 @@ class BackscatterTask(ModelTask):
             )
         self.action_mode, self.phase_action = action_mode, phase_action
         self.beam_weights = beams.check_form(beam_weights, phase_action)
+        if observation not in OBSERVATIONS:
+            raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
+        self.observation = observation
         self.reward_scale = 1.0 / (cfg.num_cells * cfg.num_bs_antennas)
         U, N = cfg.num_ues, cfg.num_bs_antennas
         if action_mode == "schedule":
@@ -79,9 +91,13 @@ class BackscatterTask(ModelTask):
         return model.evolve_scenario(self.config, scenario, rng, self.options["rho"])
 
     def channel_features(self, scenario) -> np.ndarray:
+        if self.observation == "large_scale":
+            return model.large_scale_observation(self.config, scenario)
         return model.observation(self.config, scenario)
 
     def channel_feature_size(self) -> int:
+        if self.observation == "large_scale":
+            return model.large_scale_observation_size(self.config)
         return model.observation_size(self.config)
 
     # Codec --------------------------------------------------------------------------------
@@ -280,6 +296,14 @@ class BackscatterUplinkEnv(IRSEnv):
     Each block is flattened row-major (UE-major, cell-major); within Re/Im blocks all real
     parts come first.
 
+    ``observation="large_scale"`` keeps only the gain features and the positions (the last
+    U + I U + I + 2 U entries above, 22 at the defaults instead of 4150;
+    ``models.backscatter.large_scale_observation``), then the static-mode entries. Our
+    addition, meant for ``phase_action="beams"``, whose beams already follow the small-scale
+    fading of the estimates: the agent then chooses the beam weights, the PB beam and the
+    schedule from the geometry alone. PPO's preset, 30k steps, held-out seeds 20000..20063:
+    0.661 of Joint's WSR against 0.638 with the channels (seed 0).
+
     ## Rewards
 
     WSR / (I N) (bit/s/Hz per stream slot); no penalty is needed because the codec only
@@ -324,8 +348,9 @@ class BackscatterUplinkEnv(IRSEnv):
     ``channel_mode`` (``"iid"``, ``"static"``, ``"markov"``), ``rho`` (markov, in [0, 1]) and
     ``action_mode`` (``"joint"`` or ``"schedule"``) and ``phase_action`` (``"elements"`` or
     ``"beams"``, joint mode) and, with ``phase_action="beams"``, ``beam_weights``
-    (``"polar"`` or ``"cartesian"``, :mod:`irs_gym.envs.beams`). Unknown or out-of-range
-    values raise ``ValueError`` naming the argument.
+    (``"polar"`` or ``"cartesian"``, :mod:`irs_gym.envs.beams`), and ``observation``
+    (``"channels"`` or ``"large_scale"``). Unknown or out-of-range values raise
+    ``ValueError`` naming the argument.
 
     ## Version History
 

@@ -798,20 +798,36 @@ def observation(config: BackscatterConfig, scenario: BackscatterScenario) -> np.
     add_channel(scenario.F_hat, scenario.gain_F)
     if config.has_pb:
         add_channel(scenario.G_hat, scenario.gain_G)
+    parts.append(large_scale_observation(config, scenario))
+    return np.concatenate(parts, axis=-1)
+
+
+def large_scale_observation(config: BackscatterConfig, scenario: BackscatterScenario) -> np.ndarray:
+    """The tail of :func:`observation` without the channel entries, ``[..., D_ls]``: the gain
+    features of Sigma_H (``U``, with PB), Sigma_F (``I U``), Sigma_G (``I``, with PB), then
+    the UE coordinates x, y (``2 U``) divided by ``POSITION_SCALE_M``."""
+    batch = scenario.gain_F.shape[:-2]
     gains = [scenario.gain_F]
     if config.has_pb:
         gains = [scenario.gain_H, scenario.gain_F, scenario.gain_G]
-    for g in gains:
-        parts.append(((10.0 * np.log10(g) - GAIN_OFFSET_DB) / GAIN_SPAN_DB).reshape(*batch, -1))
+    parts = [
+        ((10.0 * np.log10(g) - GAIN_OFFSET_DB) / GAIN_SPAN_DB).reshape(*batch, -1) for g in gains
+    ]
     parts.append(scenario.ue_positions_m[..., :2].reshape(*batch, -1) / POSITION_SCALE_M)
     return np.concatenate(parts, axis=-1)
+
+
+def large_scale_observation_size(config: BackscatterConfig) -> int:
+    """Length of :func:`large_scale_observation`."""
+    I, U = config.num_cells, config.num_ues
+    return I * U + 2 * U + (U + I if config.has_pb else 0)
 
 
 def observation_size(config: BackscatterConfig) -> int:
     """Length of :func:`observation`."""
     I, U, N = config.num_cells, config.num_ues, config.num_bs_antennas
     M, L, D = config.num_pb_antennas, config.num_elements, config.beam_size
-    size = 2 * I * U * N * D + I * U + 2 * U
+    size = 2 * I * U * N * D + large_scale_observation_size(config)
     if config.has_pb:
-        size += 2 * U * L * M + 2 * I * N * M + U + I
+        size += 2 * U * L * M + 2 * I * N * M
     return size

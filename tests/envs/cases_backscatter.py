@@ -19,6 +19,8 @@ VARIANTS: list[dict[str, Any]] = [
     {"phase_action": "beams"},
     {"phase_action": "beams", "uplink": "passive"},
     {"phase_action": "beams", "beam_weights": "cartesian"},
+    {"phase_action": "beams", "observation": "large_scale"},
+    {"uplink": "passive", "observation": "large_scale"},
     {"num_users": 3, "num_bs_antennas": 1, "num_cells": 3},
 ]
 
@@ -56,4 +58,5 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("phase_action", "element"),
     ("beam_weights", "spherical"),
     ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
+    ("observation", "gains"),
 ]

@@ -166,3 +166,23 @@ def test_extreme_configs_stay_finite(kwargs):
                 assert np.all(np.isfinite(np.asarray(value, dtype=float))), (t, key)
         if terminated or truncated:
             env.reset()
+
+
+@pytest.mark.parametrize("uplink", ["backscatter", "passive"])
+def test_large_scale_observation_is_the_gains_then_the_positions(uplink):
+    """observation="large_scale": (10 log10 Sigma - GAIN_OFFSET_DB) / GAIN_SPAN_DB of Sigma_H
+    (U, with PB), Sigma_F (I U), Sigma_G (I, with PB), then x, y / POSITION_SCALE_M per UE,
+    computed here from the scenario; the same entries end the channel observation."""
+    kwargs = dict(SMALL, uplink=uplink, phase_action="beams")
+    env = gym.make(ENV_ID, **kwargs, observation="large_scale")
+    full = gym.make(ENV_ID, **kwargs)
+    obs, _ = env.reset(seed=3)
+    full_obs, _ = full.reset(seed=3)
+    sc = env.unwrapped.scenario
+    gains = [sc.gain_H, sc.gain_F, sc.gain_G] if uplink == "backscatter" else [sc.gain_F]
+    db = np.concatenate([10 * np.log10(np.ravel(g)) for g in gains])
+    expected = np.concatenate(
+        [(db - m.GAIN_OFFSET_DB) / m.GAIN_SPAN_DB, np.ravel(sc.ue_positions_m[:, :2]) / 100.0]
+    )
+    np.testing.assert_allclose(obs, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(obs, full_obs[-obs.size :])
