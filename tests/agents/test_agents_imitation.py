@@ -27,6 +27,9 @@ torch.set_num_threads(1)
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
 KW = {"num_bs_antennas": 4, "num_elements": 4, "num_irs": 1, "num_users": 2}
+#: The PPO preset's beam-only observation needs its beam action: with another action the
+#: tests ask for the channel observation.
+CHANNELS = {"observation": "channels"}
 SMALL_NET = {"ppo": {"net_arch": {"pi": [32, 32], "vf": [32, 32]}}, "sac": {"net_arch": [32, 32]}}
 
 
@@ -44,12 +47,12 @@ def dataset(env):
 
 def _agent(algo: str, **hyper):
     net = SMALL_NET["ppo" if algo in ("ppo", "a2c") else "sac"]
-    # precoder=None and phase_action="continuous" override the PPO preset's "mmse" and
-    # "beams": every agent acts in the dataset's env
+    # precoder=None, phase_action="continuous" and observation="channels" override the PPO
+    # preset's "mmse", "beams" and "beams": every agent acts in the dataset's env
     model, _ = make_agent(
         algo,
         ENV_ID,
-        env_kwargs={**KW, "precoder": None, "phase_action": "continuous"},
+        env_kwargs={**KW, "precoder": None, "phase_action": "continuous", **CHANNELS},
         n_envs=1,
         hyperparams={"policy_kwargs": net, **hyper},
     )
@@ -113,7 +116,7 @@ def test_ppo_loss_is_the_gaussian_nll_and_bc_reduces_it(dataset):
 
 
 def test_multidiscrete_loss_is_the_cross_entropy():
-    kw = {**KW, "phase_levels": 4, "precoder": "mmse", "phase_action": "discrete"}
+    kw = {**KW, "phase_levels": 4, "precoder": "mmse", "phase_action": "discrete", **CHANNELS}
     env = make_env(ENV_ID, kw)
     data = build_dataset(env, 12)
     env.close()
