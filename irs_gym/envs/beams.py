@@ -37,14 +37,20 @@ def unit_rows(b: np.ndarray) -> np.ndarray:
 FORMS = ("polar", "cartesian")
 
 
+def beam_option(name: str, value: str, allowed: tuple[str, ...], phase_action: str) -> str:
+    """``value`` validated as the env option ``name`` that only the beam action gives a
+    meaning to: one of ``allowed``, whose first entry is the default; any other value with
+    another ``phase_action`` is refused, not ignored."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    if value != allowed[0] and phase_action != "beams":
+        raise ValueError(f"{name}={value!r} needs phase_action='beams', got {phase_action!r}")
+    return value
+
+
 def check_form(form: str, phase_action: str) -> str:
-    """``form`` validated as an env's ``beam_weights`` option, which only the beam action
-    reads (a non-default form with another action is refused, not ignored)."""
-    if form not in FORMS:
-        raise ValueError(f"beam_weights must be one of {FORMS}, got {form!r}")
-    if form != "polar" and phase_action != "beams":
-        raise ValueError(f"beam_weights={form!r} needs phase_action='beams', got {phase_action!r}")
-    return form
+    """``form`` validated as an env's ``beam_weights`` option (:func:`beam_option`)."""
+    return beam_option("beam_weights", form, FORMS, phase_action)
 
 
 def beam_phases(a: np.ndarray, U: np.ndarray, form: str = "polar") -> np.ndarray:

@@ -58,13 +58,7 @@ class MultiIRSTask(ModelTask):
                 )
         self.precoder, self.phase_action = precoder, phase_action
         self.beam_weights = beams.check_form(beam_weights, phase_action)
-        if observation not in OBSERVATIONS:
-            raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
-        if observation == "beams" and phase_action != "beams":
-            raise ValueError(
-                f"observation='beams' needs phase_action='beams', got {phase_action!r}"
-            )
-        self.observation = observation
+        self.observation = beams.beam_option("observation", observation, OBSERVATIONS, phase_action)
         M, n_w = cfg.total_elements, 2 * cfg.num_bs_antennas * cfg.num_users
         if phase_action == "discrete":
             self.action_space = spaces.MultiDiscrete(np.full(M, cfg.phase_levels))
