@@ -34,6 +34,13 @@ def unit_rows(b: np.ndarray) -> np.ndarray:
     return b / np.linalg.norm(b, axis=-1, keepdims=True)
 
 
+def take_rows(x: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows of ``x [..., L, D]`` in the order ``order [..., L]`` (row i is x[..., order_i, :]):
+    an env that lists its users in a channel-dependent slot order permutes their beams and
+    features with it."""
+    return np.take_along_axis(x, order[..., None], axis=-2)
+
+
 FORMS = ("polar", "cartesian")
 
 

