@@ -483,10 +483,14 @@ def reflection_beams(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.n
     return b * np.exp(-1j * np.angle(b.sum(axis=-1, keepdims=True)))
 
 
-def single_beam_snr(config: MultiIRSConfig, scenario: MultiIRSScenario) -> np.ndarray:
+def single_beam_snr(
+    config: MultiIRSConfig, scenario: MultiIRSScenario, b: np.ndarray | None = None
+) -> np.ndarray:
     """SNR ``[..., K]`` of user k served alone at full power through theta = exp(j arg b_k)
-    (:func:`reflection_beams`) and the matching precoder: P (sum_m |b_km|)^2."""
-    b = reflection_beams(config, scenario)
+    (:func:`reflection_beams`, or ``b`` where the caller has them) and the matching
+    precoder: P (sum_m |b_km|)^2."""
+    if b is None:
+        b = reflection_beams(config, scenario)
     return config.tx_power_w * np.abs(b).sum(axis=-1) ** 2
 
 

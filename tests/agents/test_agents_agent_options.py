@@ -134,12 +134,14 @@ def test_evaluation_scores_baselines_with_their_full_decision(trained_run):
 
 
 def test_training_reference_is_the_full_decision():
-    # observation="channels": the preset's beam-only observation needs the beam action
+    # observation="channels", user_order="index": the preset's beam-only observation and SNR
+    # user order need the beam action
     kwargs = {
         **TINY_KW,
         "precoder": "mmse",
         "phase_action": "continuous",
         "observation": "channels",
+        "user_order": "index",
     }
     model, _ = make_agent("ppo", ENV_ID, n_envs=1, env_kwargs=kwargs)
     cb = ReferenceEvalCallback(ENV_ID, kwargs, n_episodes=3, eval_seed=41_000)

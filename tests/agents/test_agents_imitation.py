@@ -27,9 +27,9 @@ torch.set_num_threads(1)
 
 ENV_ID = "irs_gym/MultiIRSDownlink-v0"
 KW = {"num_bs_antennas": 4, "num_elements": 4, "num_irs": 1, "num_users": 2}
-#: The PPO preset's beam-only observation needs its beam action: with another action the
-#: tests ask for the channel observation.
-CHANNELS = {"observation": "channels"}
+#: The PPO preset's beam-only observation and SNR user order need its beam action: with
+#: another action the tests ask for the channel observation and the index order.
+CHANNELS = {"observation": "channels", "user_order": "index"}
 SMALL_NET = {"ppo": {"net_arch": {"pi": [32, 32], "vf": [32, 32]}}, "sac": {"net_arch": [32, 32]}}
 
 
@@ -47,8 +47,8 @@ def dataset(env):
 
 def _agent(algo: str, **hyper):
     net = SMALL_NET["ppo" if algo in ("ppo", "a2c") else "sac"]
-    # precoder=None, phase_action="continuous" and observation="channels" override the PPO
-    # preset's "mmse", "beams" and "beams": every agent acts in the dataset's env
+    # precoder=None, phase_action="continuous", observation="channels" and user_order="index"
+    # override the PPO preset's values: every agent acts in the dataset's env
     model, _ = make_agent(
         algo,
         ENV_ID,

@@ -16,6 +16,8 @@ VARIANTS: list[dict[str, Any]] = [
     {"phase_action": "beams", "phase_levels": 4},
     {"phase_action": "beams", "beam_weights": "cartesian", "precoder": "mmse"},
     {"phase_action": "beams", "observation": "beams", "precoder": "mmse"},
+    {"phase_action": "beams", "user_order": "snr"},
+    {"phase_action": "beams", "observation": "beams", "user_order": "snr", "precoder": "mmse"},
     {"objective": "min_rate"},
     {"num_irs": 2, "num_elements": (4, 8), "inter_irs": True, "reverse_path": True},
 ]
@@ -49,4 +51,6 @@ BAD_CONFIG: list[tuple[str, Any]] = [
     ("beam_weights", "cartesian"),  # with element phases: refused, not ignored
     ("observation", "raw"),
     ("observation", "beams"),  # with element phases
+    ("user_order", "gain"),
+    ("user_order", "snr"),  # with element phases
 ]

@@ -1,4 +1,4 @@
-"""The beam-superposition action (``irs_gym.envs.beams``), both weight forms, against
+"""The beam-superposition action (``irs_gym.envs.beams``), every weight form, against
 element-by-element sums and the invariances the phases must have."""
 
 import numpy as np
@@ -26,12 +26,14 @@ def test_beam_phases_follow_the_weight_formulas(form):
     a = rng.uniform(-1, 1, 6)
     if form == "polar":
         w = 0.5 * (1 + a[:3]) * np.exp(1j * np.pi * a[3:])
+    elif form == "log_polar":
+        w = np.array([10 ** (x - 1) for x in a[:3]]) * np.exp(1j * np.pi * a[3:])
     else:
         w = (1 + a[:3]) + 1j * a[3:]
     np.testing.assert_allclose(beams.beam_phases(a, U, form), phases_by_hand(w, U), atol=1e-12)
 
 
-def test_both_forms_weigh_the_beams_equally_at_the_zero_action():
+def test_every_form_weighs_the_beams_equally_at_the_zero_action():
     rng = np.random.default_rng(1)
     U = random_unit_beams(rng, 4, 9)
     equal = phases_by_hand(np.ones(4), U)
@@ -82,16 +84,37 @@ def test_the_forms_reach_the_same_phases_for_the_same_relative_weights():
     )
 
 
-def test_beam_action_is_in_the_box_and_recovers_a_family_member():
-    """Polar, batched: for theta equal to a superposition that the least-squares fit
-    reproduces exactly (N = L, U invertible) the code decodes back to theta."""
+@pytest.mark.parametrize("form", ["polar", "log_polar"])
+def test_beam_action_is_in_the_box_and_recovers_a_family_member(form):
+    """Batched: for theta equal to a superposition that the least-squares fit reproduces
+    exactly (N = L, U invertible) the code decodes back to theta (the weights within the
+    log-polar range: magnitudes 0.2 .. 1)."""
     rng = np.random.default_rng(5)
     U = random_unit_beams(rng, 3, 3, batch=(4,))
     w = rng.uniform(0.2, 1.0, (4, 3)) * np.exp(1j * rng.uniform(-1, 1, (4, 3)) * np.pi)
     theta = np.exp(1j * np.angle(np.einsum("bl,bln->bn", w, U)))
-    code = beams.beam_action(theta, U, "polar")
+    code = beams.beam_action(theta, U, form)
     assert code.shape == (4, 6) and np.all(np.abs(code) <= 1 + 1e-12)
-    np.testing.assert_allclose(beams.beam_phases(code, U, "polar"), theta, atol=1e-9)
+    np.testing.assert_allclose(beams.beam_phases(code, U, form), theta, atol=1e-9)
+
+
+def test_log_polar_weights_never_vanish_and_encode_clips_below_their_range():
+    """At a_l = -1 the weight is 1 % of the largest, not 0: its phase entry still turns
+    theta (with "polar" it does not). A weight under 1 % encodes to -1 (here 0: theta = 1 is
+    orthogonal to the second DFT beam)."""
+    rng = np.random.default_rng(6)
+    U = random_unit_beams(rng, 2, 5)
+    a = np.array([1.0, -1.0, 0.0, 0.0])
+    turned = np.array([1.0, -1.0, 0.0, 0.5])
+    assert not np.allclose(
+        beams.beam_phases(a, U, "log_polar"), beams.beam_phases(turned, U, "log_polar")
+    )
+    np.testing.assert_allclose(
+        beams.beam_phases(a, U, "polar"), beams.beam_phases(turned, U, "polar")
+    )
+    dft = np.exp(2j * np.pi * np.outer([0, 1], np.arange(4)) / 4) / 2  # orthonormal rows
+    code = beams.beam_action(np.ones(4, complex), dft, "log_polar")  # weights (2, 0)
+    np.testing.assert_allclose(code[:3], [1.0, -1.0, 0.0], atol=1e-12)  # code[3]: angle of ~0
 
 
 def test_cartesian_beam_action_turns_the_weights_into_the_half_plane():

@@ -102,3 +102,60 @@ def test_beam_only_observation_is_the_beam_snrs_then_the_beam_overlaps():
     static = gym.make(ENV_ID, **kwargs, observation="beams", channel_mode="static")
     assert static.observation_space.shape == (9 + static.action_space.shape[0] + 1,)
     assert_native_matches_sync(ENV_ID, 2, channel_mode="static", observation="beams", **kwargs)
+
+
+SNR_ORDER_SEED = 1  # slot order (1, 2, 0) at num_users=3
+
+
+@pytest.mark.parametrize("observation", ["channels", "beams"])
+def test_snr_order_is_the_index_order_with_the_users_relabelled(observation):
+    """user_order="snr": slot s is the user with the s-th largest single-beam SNR. The
+    observation is the index-order env's with the users relabelled (the rows of h, the SNRs,
+    the beam overlaps), and an action decodes to the index-order env's decision for the action
+    whose per-user entries (beam weights, precoder columns) are moved back to the users'
+    indices."""
+    K, n_t = 3, 4
+    kwargs = dict(SMALL, num_users=K, phase_action="beams", observation=observation)
+    plain = gym.make(ENV_ID, **kwargs)
+    env = gym.make(ENV_ID, **kwargs, user_order="snr")
+    obs, _ = env.reset(seed=SNR_ORDER_SEED)
+    plain_obs, _ = plain.reset(seed=SNR_ORDER_SEED)
+    u = env.unwrapped
+    b = m.reflection_beams(u.config, u.scenario)
+    order = np.argsort(-m.single_beam_snr(u.config, u.scenario))
+    assert not np.any(order == np.arange(K))  # no user keeps its slot
+    if observation == "beams":
+        np.testing.assert_array_equal(obs[:K], plain_obs[order])
+        assert np.all(np.diff(obs[:K]) < 0)
+        unit = b[order] / np.linalg.norm(b[order], axis=-1, keepdims=True)
+        overlaps = [np.vdot(unit[i], unit[j]) for i, j in ((0, 1), (0, 2), (1, 2))]
+        expected = [z.real for z in overlaps] + [z.imag for z in overlaps]
+        np.testing.assert_allclose(obs[K:], expected, rtol=0, atol=1e-6)
+    else:
+        M = u.config.total_elements
+        start = 2 * M * n_t
+        np.testing.assert_array_equal(obs[:start], plain_obs[:start])
+        for block in range(2):
+            lo = start + block * K * M
+            h, plain_h = (x[lo : lo + K * M].reshape(K, M) for x in (obs, plain_obs))
+            np.testing.assert_array_equal(h, plain_h[order])
+        np.testing.assert_array_equal(obs[-K:], plain_obs[-K:][order])
+
+    a = np.random.default_rng(4).uniform(-0.9, 1, env.action_space.shape).astype(np.float32)
+    relabelled = a.copy()
+    relabelled[order], relabelled[K + order] = a[:K], a[K : 2 * K]
+    for part in range(2):  # Re W, then Im W, row-major [n_t, K]: columns are users
+        lo = 2 * K + part * n_t * K
+        block = relabelled[lo : lo + n_t * K].reshape(n_t, K)
+        block[:, order] = a[lo : lo + n_t * K].reshape(n_t, K)
+    got, want = u.decode(a), plain.unwrapped.decode(relabelled)
+    np.testing.assert_allclose(got.theta, want.theta, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.W, want.W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(u.decode(u.encode(got)).W, got.W, rtol=0, atol=1e-6)
+
+
+def test_snr_order_needs_equal_user_weights():
+    kwargs = dict(SMALL, phase_action="beams", user_order="snr")
+    gym.make(ENV_ID, **kwargs, weights=(2.0, 2.0))
+    with pytest.raises(ValueError, match="user_order='snr' needs equal user weights"):
+        gym.make(ENV_ID, **kwargs, weights=(1.0, 2.0))
