@@ -71,8 +71,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Env steps per run of ``--budget default`` (PPO default preset): about 12 minutes a run at
-#: the rates below, the presets' own budget where that is less (model 002).
+#: Env steps per run of ``--budget default`` (PPO default preset), first sized to about 12
+#: minutes a run, the presets' own budget where that is less (model 002). At the rates below
+#: (re-measured since) a run takes 1.4 (model 000) to 26 (model 003) minutes.
 DEFAULT_BUDGET: dict[str, int] = {
     "irs_gym/BackscatterUplink-v0": 150_000,
     "irs_gym/MultiIRSDownlink-v0": 400_000,
@@ -94,12 +95,15 @@ NUMBER_FIELDS = (
     "reference_mean",
 )
 #: Training env steps per second of the PPO default preset with ``--vec batched`` and one
-#: torch thread, measured on the project machine (2 cores, load about 3 from other work)
-#: over 8192 steps, start-up included; the budget estimate uses them.
+#: torch thread on the project machine (2 cores), which the budget estimate uses. Models 000,
+#: 003 and 004: from the TensorBoard wall times of the learning-report runs of 2026-12-04
+#: (two runs at once, training-time evaluations included; their presets' small observations
+#: made models 000 and 004 about 2-9x faster); models 001 and 002: over 8192 steps, start-up
+#: included, under a load of about 3 from other work.
 PPO_STEPS_PER_SECOND: dict[str, float] = {
-    "irs_gym/BackscatterUplink-v0": 207.0,
-    "irs_gym/MultiIRSDownlink-v0": 529.0,
-    "irs_gym/SwiptMassiveMIMO-v0": 1152.0,
+    "irs_gym/BackscatterUplink-v0": 1850.0,
+    "irs_gym/MultiIRSDownlink-v0": 1150.0,
+    "irs_gym/SwiptMassiveMIMO-v0": 510.0,
     "irs_gym/MmWaveUplinkPower-v0": 359.0,
     "irs_gym/BlockAllocation-v0": 1620.0,
 }
