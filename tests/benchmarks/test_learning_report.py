@@ -207,7 +207,9 @@ def test_dry_run_prints_the_plan_and_trains_nothing(tmp_path, capsys):
     log_dir = tmp_path / "runs"
     assert lr.main(["--dry-run", "--bc", "--log-dir", str(log_dir)]) == 0
     printed = capsys.readouterr().out
-    assert "estimated training time 2.65 h at --jobs 2" in printed
+    # 6 runs per env (RL and BC, 3 seeds), each steps / rate seconds, shared by 2 jobs
+    seconds = sum(6 * lr.DEFAULT_BUDGET[e] / lr.PPO_STEPS_PER_SECOND[e] for e in lr.DEFAULT_BUDGET)
+    assert f"estimated training time {seconds / 3600 / 2:.2f} h at --jobs 2" in printed
     runs = [line for line in printed.splitlines() if line.startswith(str(log_dir))]
     assert len(runs) == 5 * 2 * 3  # envs x (rl, bc) x seeds
     assert f"{log_dir}/MultiIRSDownlink-v0__ppo_bc__s2: 400,000 steps, fresh" in runs
